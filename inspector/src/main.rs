@@ -1,1 +1,6 @@
-fn main() {}
+fn main() {
+    if cargo_unasync::cargo_run::is_wrapper_invocation() {
+        std::process::exit(cargo_unasync::cargo_run::wrapper_main());
+    }
+    std::process::exit(cargo_unasync::cli::main());
+}
