@@ -22,6 +22,8 @@ pub struct Cli {
 pub enum Cmd {
     /// Report every future rustc laid out, largest first, and why each byte is there
     Inspect(InspectArgs),
+    /// Print the macro-expanded source of one function next to rustc's layout of its future
+    Expand(crate::expand::ExpandArgs),
     /// Measure parser throughput on a captured -Zprint-type-sizes file (repeated in memory)
     BenchParse {
         file: std::path::PathBuf,
@@ -57,6 +59,7 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Cmd::Inspect(a) => crate::inspect::run(&a, cli.verbose),
+        Cmd::Expand(a) => crate::expand::run(&a, cli.verbose),
         Cmd::BenchParse { file, mib } => bench_parse(&file, mib),
     }
 }

@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod cargo_run;
 pub mod cli;
 pub mod error;
+pub mod expand;
 pub mod inspect;
 pub mod model;
 pub mod parser;

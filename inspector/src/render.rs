@@ -136,9 +136,8 @@ pub fn detail(f: &Future, st: Style) -> String {
             for (i, c) in a.awaitee_chain.iter().enumerate() {
                 let _ = writeln!(
                     out,
-                    "  {}{} {} bytes  {}  {}",
+                    "  {}└ {} bytes  {}  {}",
                     "  ".repeat(i + 1),
-                    if i == 0 { "└" } else { "└" },
                     c.size,
                     c.ty,
                     st.dim(&format!("(awaited in {} of {})", c.variant, c.future))

@@ -173,3 +173,18 @@ fn workspace_fixtures_crate() {
         other => panic!("unexpected exit {other:?}: {}", stderr(&o)),
     }
 }
+
+#[test]
+fn expand_prints_the_function_and_its_layout() {
+    let o = run(&["expand", "cases::straight::simple"], "demo", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("fn simple(x: u64) -> u64"), "{out}");
+    assert!(out.contains("{async fn body of cases::straight::simple()}"), "{out}");
+    // A trimmed path works too, methods come with their impl block.
+    let o = run(&["expand", "Connection::read_frame", "--no-layout"], "demo", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("impl Connection {"));
+    let o = run(&["expand", "cases::nope"], "demo", &[]);
+    assert_eq!(o.status.code(), Some(6));
+}

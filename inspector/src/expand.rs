@@ -1,0 +1,172 @@
+//! `cargo unasync expand PATH`: the macro-expanded source of one function, pretty-printed, next
+//! to rustc's layout of its future.
+//!
+//! Nothing here depends on what `#[unasync::desugar]` expands to beyond the function keeping its
+//! name: the function is looked up by path in rustc's `-Zunpretty=expanded` output.
+
+use std::path::PathBuf;
+
+use syn::{ImplItem, Item, TraitItem, Type};
+
+use crate::cargo_run::{self, Mode, Selection};
+use crate::error::{Error, Exit};
+use crate::inspect;
+use crate::render;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExpandArgs {
+    /// Function path, e.g. `cases::straight::simple` or `Connection::read_frame` (a suffix of the
+    /// path from the crate root is enough when it is unambiguous)
+    pub path: String,
+    /// Only print the expanded function, skip the layout build
+    #[arg(long)]
+    pub no_layout: bool,
+    /// Read an already expanded source file instead of building
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    #[command(flatten)]
+    pub selection: Selection,
+}
+
+/// A function found in the expanded source.
+pub struct Found {
+    /// Path from the crate root: `cases::straight::simple`, `connection::Connection::read_frame`.
+    pub path: String,
+    /// Pretty-printed: the fn, or its impl/trait block holding only it.
+    pub source: String,
+}
+
+fn type_name(t: &Type) -> String {
+    match t {
+        Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default(),
+        Type::Reference(r) => type_name(&r.elem),
+        _ => "_".into(),
+    }
+}
+
+fn unparse(template: &syn::File, item: Item) -> String {
+    let mut f = template.clone();
+    f.shebang = None;
+    f.attrs.clear();
+    f.items = vec![item];
+    prettyplease::unparse(&f)
+}
+
+fn walk(file: &syn::File, items: &[Item], prefix: &str, out: &mut Vec<Found>) {
+    let join = |name: &str| if prefix.is_empty() { name.to_string() } else { format!("{prefix}::{name}") };
+    for item in items {
+        match item {
+            Item::Fn(f) => out.push(Found { path: join(&f.sig.ident.to_string()), source: unparse(file, item.clone()) }),
+            Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    walk(file, inner, &join(&m.ident.to_string()), out);
+                }
+            }
+            Item::Impl(imp) => {
+                let ty = join(&type_name(&imp.self_ty));
+                for (i, it) in imp.items.iter().enumerate() {
+                    if let ImplItem::Fn(f) = it {
+                        let mut one = imp.clone();
+                        one.items = vec![imp.items[i].clone()];
+                        out.push(Found {
+                            path: format!("{ty}::{}", f.sig.ident),
+                            source: unparse(file, Item::Impl(one)),
+                        });
+                    }
+                }
+            }
+            Item::Trait(tr) => {
+                let ty = join(&tr.ident.to_string());
+                for (i, it) in tr.items.iter().enumerate() {
+                    if let TraitItem::Fn(f) = it {
+                        let mut one = tr.clone();
+                        one.items = vec![tr.items[i].clone()];
+                        out.push(Found {
+                            path: format!("{ty}::{}", f.sig.ident),
+                            source: unparse(file, Item::Trait(one)),
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Every function in an expanded source file, with its path.
+pub fn functions(src: &str) -> Result<Vec<Found>, Error> {
+    let file = syn::parse_file(src)
+        .map_err(|e| Error::new(Exit::Internal, format!("cannot parse rustc's expanded source: {e}")))?;
+    let mut out = Vec::new();
+    walk(&file, &file.items, "", &mut out);
+    Ok(out)
+}
+
+/// Functions whose path is `path` or ends with `::path`; an exact match wins.
+pub fn find(fns: Vec<Found>, path: &str) -> Result<Found, Error> {
+    let path = path.trim_start_matches("crate::");
+    let mut hits: Vec<Found> = fns.into_iter().filter(|f| crate::analysis::path_suffix_match(&f.path, path)).collect();
+    if let Some(i) = hits.iter().position(|f| f.path == path) {
+        return Ok(hits.swap_remove(i));
+    }
+    match hits.len() {
+        0 => Err(Error::new(Exit::NotFound, format!("no function `{path}` in the expanded crate"))),
+        1 => Ok(hits.pop().expect("one")),
+        _ => Err(Error::new(
+            Exit::NotFound,
+            format!(
+                "`{path}` is ambiguous: {}",
+                hits.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        )),
+    }
+}
+
+pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
+    let sources: Vec<String> = match &args.input {
+        Some(p) => vec![std::fs::read_to_string(p).map_err(|e| Error::io(&format!("reading {}", p.display()), e))?],
+        None => {
+            let proj = cargo_run::project(&args.selection, verbose)?;
+            let out = cargo_run::build(&args.selection, &proj, Mode::Expanded, verbose, None)?;
+            let mut v = Vec::new();
+            for f in &out.files {
+                v.push(std::fs::read_to_string(f).map_err(|e| Error::io(&format!("reading {}", f.display()), e))?);
+            }
+            v
+        }
+    };
+    let mut fns = Vec::new();
+    for s in &sources {
+        fns.extend(functions(s)?);
+    }
+    // The same function shows up once per target that compiles it; keep one.
+    let mut seen = std::collections::HashSet::new();
+    fns.retain(|f| seen.insert(f.path.clone()));
+    let found = find(fns, &args.path)?;
+    let st = inspect::style();
+    println!("// `{}`, as rustc sees it after macro expansion", found.path);
+    print!("{}", found.source);
+    if args.no_layout || args.input.is_some() {
+        return Ok(());
+    }
+    println!();
+    let futures = match inspect::collect(&args.selection, verbose) {
+        Ok(f) => f,
+        Err(e) if e.exit == Exit::NoFutures => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let mine = inspect::futures_for_path(&futures, &found.path);
+    if mine.is_empty() {
+        println!(
+            "// rustc laid out no `{{async fn body of {}()}}`: the function is not an async fn after \
+             expansion (its state machine is the type it returns) or it is never compiled (generic, unused)",
+            found.path
+        );
+    } else {
+        println!("// rustc's layout:");
+        for f in mine {
+            print!("{}", render::detail(f, st));
+        }
+    }
+    Ok(())
+}
