@@ -67,6 +67,9 @@ pub fn collect(sel: &Selection, verbose: bool) -> Result<Vec<Future>, Error> {
         }
     }
     let mut futures = read_files(&out.files)?;
+    if !verbose && let Some(dir) = out.files.first().and_then(|f| f.parent()) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     if futures.is_empty() {
         return Err(Error::new(
             Exit::NoFutures,
