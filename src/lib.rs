@@ -7,6 +7,5 @@
 pub use unasync_macros::desugar;
 
 #[doc(hidden)]
-pub mod __private {
-    pub use unasync_macros::native;
-}
+#[path = "private.rs"]
+pub mod __private;

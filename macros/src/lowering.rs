@@ -1,0 +1,1777 @@
+//! The lowering: an `async fn` body becomes basic blocks over a frame of saved locals.
+//!
+//! # States
+//! As in rustc's `coroutine.rs`, the future is in one of these states:
+//! - `Unresumed`: created, never polled. It holds the arguments (rustc's upvars) and nothing
+//!   else. Dropping it drops the arguments in declaration order.
+//! - `SuspendK`: stopped at the K-th `.await` (in source order). It holds the awaited future
+//!   (`__awaitee`) and every local whose scope contains that `.await` and no other; locals in scope
+//!   at several `.await`s live in the frame's prefix, outside the enum, so they never move.
+//! - `Returned`: finished. Polling it again panics with "`async fn` resumed after completion".
+//! - `Panicked`: the body panicked. Everything was dropped while unwinding; polling it again
+//!   panics with "`async fn` resumed after panicking".
+//!
+//! # What is saved across a suspension point
+//! Every local in scope at an `.await`, whether or not it is used afterwards: the macro cannot see
+//! borrows, so it keeps what rustc keeps for a local that may be borrowed. Values computed before
+//! a later `.await` of the same statement (call arguments, operands, receivers) are saved as
+//! temporaries, as rustc keeps them. Each saved local has a drop flag, set when it is initialised
+//! and cleared when it is moved out or dropped, so partial initialisation (`let x;`), moves and
+//! reassignment behave as in rustc. Code between two suspension points that binds locals in no
+//! `.await`'s scope runs as ordinary Rust inside one basic block: those locals are never saved.
+//!
+//! # Poll
+//! The resume function is a `match` on the state that picks the basic block to run: the first
+//! one for `Unresumed` (it moves the arguments out and binds them as rustc binds them), the block
+//! polling the awaitee for `SuspendK`. Blocks end in an edge (a jump that drops the saved locals
+//! whose scope it leaves, innermost first), a suspension (`Poll::Pending`, state stays `SuspendK`)
+//! or a return (drop every live local in reverse declaration order, state `Returned`,
+//! `Poll::Ready`). A panic unwinds through the block, dropping its ordinary locals, then a guard
+//! drops every live saved local in reverse declaration order and sets `Panicked`.
+//!
+//! # Drop
+//! Dropping the future drops what is live in its state: the arguments in `Unresumed`; in
+//! `SuspendK` every saved local whose flag is set, in reverse declaration order (innermost scope
+//! first), which is the order rustc's drop elaboration uses; nothing in `Returned` or `Panicked`.
+//!
+//! # Known differences from rustc
+//! A proc macro sees no types, so three things are approximated, and documented in the README:
+//! a temporary auto-referenced by a method call that completes before a later `.await` of the
+//! same statement is dropped at that call instead of at the end of the statement; the unmatched
+//! rest of a `match`/`if let` scrutinee that is a value is dropped when the arm is chosen; a by-value
+//! method call or a by-value pattern binding on a non-`Copy` saved local is rejected by rustc
+//! ("cannot move out of a mutable reference"): write `Type::method(local)` or `match {local}`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{BinOp, Block, Error, Expr, Ident, Local, Pat, Stmt, UnOp};
+
+use crate::awaits::{block_awaits, expr_awaits, stmt_awaits};
+use crate::input::AsyncFn;
+use crate::scope::{internal, Binding, Placement, Scope, Scopes, Slot, SlotKind};
+use crate::signature::{self_local, ArgBinding, Signature};
+
+/// The body as basic blocks, with what the frame must hold.
+pub struct Lowered {
+    pub slots: Vec<Slot>,
+    /// For each suspension point, the basic block that resumes it.
+    pub resume_blocks: Vec<usize>,
+    /// Basic blocks by number, in source order.
+    pub blocks: Vec<(usize, TokenStream)>,
+    pub edges: Vec<Edge>,
+    /// The registers reachable code uses.
+    pub registers: Vec<usize>,
+    /// Items declared in the body, visible to the whole body.
+    pub items: Vec<TokenStream>,
+}
+
+/// A jump between basic blocks, with the saved locals whose scope it leaves.
+pub struct Edge {
+    pub drops: Vec<usize>,
+    pub target: usize,
+    source: usize,
+}
+
+/// How an expression is used where a saved local appears in it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    /// Moved or copied out.
+    Value,
+    /// Read or borrowed shared.
+    PlaceRef,
+    /// Mutated, borrowed mutably, or used where the macro cannot tell.
+    PlaceMut,
+}
+
+pub fn lower(function: &AsyncFn, signature: &Signature) -> syn::Result<Lowered> {
+    // The first pass finds the suspension points in each saved local's scope; the second knows
+    // where every local lives and emits the code.
+    let first = Lowerer::new(None).run(function, signature)?;
+    let placements = first.slots.iter().map(Slot::placement).collect();
+    Lowerer::new(Some(placements)).run(function, signature)
+}
+
+pub(crate) struct Target {
+    label: Option<String>,
+    is_loop: bool,
+    lowered: Option<LoweredTarget>,
+}
+
+impl Target {
+    /// A loop or labeled block of ordinary code: jumps to it stay as written.
+    pub(crate) fn ordinary(label: Option<&syn::Label>, is_loop: bool) -> Self {
+        Target { label: label.map(|l| l.name.ident.to_string()), is_loop, lowered: None }
+    }
+
+    pub(crate) fn matches(&self, label: Option<&syn::Lifetime>, _is_break: bool) -> bool {
+        match label {
+            Some(label) => self.label.as_deref() == Some(&label.ident.to_string()),
+            None => self.is_loop,
+        }
+    }
+
+    pub(crate) fn is_lowered(&self) -> bool {
+        self.lowered.is_some()
+    }
+}
+
+#[derive(Clone, Copy)]
+struct LoweredTarget {
+    break_block: usize,
+    continue_block: Option<usize>,
+    register: Option<usize>,
+    depth: usize,
+}
+
+struct BasicBlock {
+    /// The code, as nested brace groups still open: the last part is innermost.
+    parts: Vec<TokenStream>,
+    terminated: bool,
+    /// When the lowering reached this block: blocks are emitted in source order, so rustc's
+    /// inference sees each local's initialisation before its uses.
+    started: usize,
+    registers: std::collections::BTreeSet<usize>,
+}
+
+impl BasicBlock {
+    fn new() -> Self {
+        BasicBlock { parts: vec![TokenStream::new()], terminated: false, started: 0, registers: Default::default() }
+    }
+
+    fn extend(&mut self, tokens: TokenStream) {
+        self.parts.last_mut().expect("block parts").extend(tokens);
+    }
+
+    fn open(&mut self) {
+        self.parts.push(TokenStream::new());
+    }
+
+    fn close(&mut self) {
+        let inner = self.parts.pop().expect("open brace");
+        self.extend(quote!({ #inner }));
+    }
+}
+
+pub(crate) struct Lowerer {
+    placements: Option<Vec<Placement>>,
+    pub(crate) slots: Vec<Slot>,
+    pub(crate) scopes: Scopes,
+    pub(crate) targets: Vec<Target>,
+    blocks: Vec<BasicBlock>,
+    current: usize,
+    /// Brace owners (blocks and statements being lowered) and whether their brace is open in the
+    /// current basic block. Braces end ordinary Rust locals where the user's scopes end.
+    owners: Vec<bool>,
+    edges: Vec<Edge>,
+    registers: Vec<bool>,
+    resume_blocks: Vec<usize>,
+    items: Vec<TokenStream>,
+    next_value: usize,
+    next_start: usize,
+    /// Lowering an operand that must survive a suspension point: `&value` inside it borrows a
+    /// temporary that lives to the end of the statement, so the temporary is saved too.
+    hoist_references: bool,
+}
+
+impl Lowerer {
+    fn new(placements: Option<Vec<Placement>>) -> Self {
+        Lowerer {
+            placements,
+            slots: Vec::new(),
+            scopes: Scopes::default(),
+            targets: Vec::new(),
+            blocks: vec![BasicBlock::new()],
+            current: 0,
+            owners: Vec::new(),
+            edges: Vec::new(),
+            registers: Vec::new(),
+            resume_blocks: Vec::new(),
+            items: Vec::new(),
+            next_value: 0,
+            next_start: 0,
+            hoist_references: false,
+        }
+    }
+
+    // Input:
+    //     async fn f(a: A, (b, c): (B, C)) -> R { body }
+    // Output (basic block 0):
+    //     let (__arg0, __arg1) = <move the arguments out of Unresumed>;
+    //     let a = __arg0;            // saved or plain, as any local
+    //     let (b, c) = __arg1;
+    //     <body, its value into a register>
+    //     break '__block Exit::Return(<register>)
+    fn run(mut self, function: &AsyncFn, signature: &Signature) -> syn::Result<Lowered> {
+        let body_awaits = block_awaits(&function.block);
+        let arg_values: Vec<Ident> =
+            (0..signature.args.len()).map(|i| internal(&format!("__arg{i}"))).collect();
+        let fields: Vec<Ident> = signature.args.iter().map(unresumed_field).collect();
+        self.emit(quote! {
+            let (#(#arg_values,)*) = match unsafe {
+                // SAFETY: the frame is pinned and was just found in `Unresumed`; the arguments
+                // are moved out once and the state no longer owns them.
+                ::core::ptr::replace(&raw mut (*__this).__state, __State::Panicked)
+            } {
+                __State::Unresumed { #(#fields,)* } => (#(#fields,)*),
+                _ => ::core::unreachable!(),
+            };
+        });
+        self.scopes.push(Scope::default());
+        self.begin_owner();
+        for (arg, value) in signature.args.iter().zip(&arg_values) {
+            match &arg.binding {
+                ArgBinding::SelfValue { .. } => {
+                    if body_awaits {
+                        let slot = self.declare_slot("self_", SlotKind::Local, "self");
+                        self.init_slot(slot, quote!(#value));
+                    } else {
+                        let local = self_local();
+                        self.emit(quote!(let #local = #value;));
+                        self.scopes.bind("self".into(), Binding::Plain(Some(local)));
+                    }
+                }
+                ArgBinding::Ident { ident, mutable } => {
+                    if body_awaits {
+                        let slot = self.declare_slot(&ident.to_string(), SlotKind::Local, &ident.to_string());
+                        self.init_slot(slot, quote!(#value));
+                    } else {
+                        let mutability = mutable.then(|| quote!(mut));
+                        self.emit(quote_spanned!(arg.span=> let #mutability #ident = #value;));
+                        self.scopes.bind(ident.to_string(), Binding::Plain(None));
+                    }
+                }
+                ArgBinding::Pattern(pattern) => {
+                    if matches!(pattern, Pat::Wild(_)) {
+                        // `_` keeps the argument alive until the end of the body, as rustc does.
+                        let name = format!("__arg{}", self.slots.len());
+                        if body_awaits {
+                            let slot = self.declare_slot(&name, SlotKind::Local, &name);
+                            self.init_slot(slot, quote!(#value));
+                        } else {
+                            let local = internal(&name);
+                            self.emit(quote!(let #local = #value;));
+                        }
+                    } else {
+                        self.bind_pattern(pattern, quote!(#value), body_awaits)?;
+                    }
+                }
+            }
+        }
+        let output = self.new_register();
+        self.lower_block_contents(&function.block, Some(output))?;
+        self.end_owner();
+        let scope = self.scopes.pop();
+        self.drop_scope_slots(&scope);
+        let value = self.read_register(output);
+        self.terminate(quote!(break '__block ::unasync::__private::Exit::Return(#value);));
+        // Blocks no edge reaches (after a loop that never breaks, after a `return`) are left out:
+        // the shadow body already has rustc check that code.
+        let mut reachable = vec![false; self.blocks.len()];
+        let mut pending = vec![0];
+        while let Some(block) = pending.pop() {
+            if !std::mem::replace(&mut reachable[block], true) {
+                pending.extend(self.edges.iter().filter(|edge| edge.source == block).map(|edge| edge.target));
+            }
+        }
+        let used_registers: std::collections::BTreeSet<usize> = self
+            .blocks
+            .iter()
+            .zip(&reachable)
+            .filter(|(_, reachable)| **reachable)
+            .flat_map(|(block, _)| block.registers.iter().copied())
+            .collect();
+        Ok(Lowered {
+            registers: used_registers.into_iter().collect(),
+            slots: self.slots,
+            resume_blocks: self.resume_blocks,
+            blocks: {
+                let mut blocks: Vec<(usize, usize, TokenStream)> = self
+                    .blocks
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(index, _)| reachable[*index])
+                    .map(|(index, mut block)| {
+                        assert_eq!(block.parts.len(), 1, "unbalanced braces in a basic block");
+                        let code = block.parts.pop().expect("block code");
+                        let code = if block.terminated { code } else { quote!(#code ::core::unreachable!()) };
+                        (block.started, index, code)
+                    })
+                    .collect();
+                blocks.sort_by_key(|(started, index, _)| (*started, *index));
+                blocks.into_iter().map(|(_, index, code)| (index, code)).collect()
+            },
+            edges: self.edges,
+            items: self.items,
+        })
+    }
+
+    // ---- basic blocks -------------------------------------------------------------------------
+
+    pub(crate) fn emit(&mut self, tokens: TokenStream) {
+        if self.blocks[self.current].terminated {
+            // Code after a `return`, `break` or `continue`: unreachable, but rustc still checks it.
+            let dead = self.new_block();
+            self.start_block(dead);
+        }
+        self.blocks[self.current].extend(tokens);
+    }
+
+    fn new_block(&mut self) -> usize {
+        self.blocks.push(BasicBlock::new());
+        self.blocks.len() - 1
+    }
+
+    fn start_block(&mut self, block: usize) {
+        self.current = block;
+        self.next_start += 1;
+        self.blocks[block].started = self.next_start;
+        for open in &mut self.owners {
+            *open = true;
+            self.blocks[block].open();
+        }
+    }
+
+    fn terminate(&mut self, exit: TokenStream) {
+        if self.blocks[self.current].terminated {
+            return;
+        }
+        let block = &mut self.blocks[self.current];
+        block.extend(exit);
+        for open in self.owners.iter_mut().rev() {
+            if *open {
+                *open = false;
+                block.close();
+            }
+        }
+        block.terminated = true;
+    }
+
+    fn begin_owner(&mut self) {
+        self.emit(TokenStream::new());
+        self.owners.push(true);
+        self.blocks[self.current].open();
+    }
+
+    fn end_owner(&mut self) {
+        if self.owners.pop() == Some(true) && !self.blocks[self.current].terminated {
+            self.blocks[self.current].close();
+        }
+    }
+
+    /// An edge token: `break '__block Exit::Edge(n)`.
+    pub(crate) fn edge_to(&mut self, target: usize, drops: Vec<usize>) -> TokenStream {
+        self.edges.push(Edge { drops, target, source: self.current });
+        let edge = (self.edges.len() - 1) as u32;
+        quote!(break '__block ::unasync::__private::Exit::Edge(#edge))
+    }
+
+    fn goto(&mut self, target: usize) {
+        let edge = self.edge_to(target, Vec::new());
+        self.terminate(quote!(#edge;));
+    }
+
+    // ---- registers: values carried between basic blocks of one poll -------------------------
+
+    fn new_register(&mut self) -> usize {
+        self.registers.push(false);
+        self.registers.len() - 1
+    }
+
+    pub(crate) fn write_register(&mut self, register: usize, value: TokenStream) -> TokenStream {
+        self.registers[register] = true;
+        self.blocks[self.current].registers.insert(register);
+        let name = register_name(register);
+        quote!(#name.write(#value);)
+    }
+
+    fn read_register(&mut self, register: usize) -> TokenStream {
+        if !self.registers[register] {
+            // Never written: every path into this point diverged.
+            return quote!(::core::unreachable!());
+        }
+        self.blocks[self.current].registers.insert(register);
+        let name = register_name(register);
+        // SAFETY: every edge into this block wrote the register just before jumping here.
+        quote!(unsafe { #name.assume_init_read() })
+    }
+
+    /// Evaluates a value now, into an ordinary local of the current block.
+    fn materialize(&mut self, value: TokenStream) -> TokenStream {
+        let name = internal(&format!("__value{}", self.next_value));
+        self.next_value += 1;
+        self.emit(quote!(let #name = #value;));
+        quote!(#name)
+    }
+
+    // ---- saved locals -------------------------------------------------------------------------
+
+    fn declare_slot(&mut self, preferred: &str, kind: SlotKind, binding_name: &str) -> usize {
+        let taken = |name: &str, slots: &[Slot]| {
+            slots.iter().any(|slot| slot.name == name)
+                || matches!(name, "enter" | "drop_live" | "unwind" | "new")
+                || name.starts_with("enter_")
+        };
+        let mut name = preferred.trim_start_matches("r#").to_string();
+        let mut suffix = 1;
+        while taken(&name, &self.slots) {
+            name = format!("{}_{}", preferred.trim_start_matches("r#"), suffix);
+            suffix += 1;
+        }
+        self.slots.push(Slot { name: internal(&name), kind, awaits: Default::default() });
+        let id = self.slots.len() - 1;
+        let scope = self.scopes.stack.last_mut().expect("no scope");
+        scope.slots.push(id);
+        if kind == SlotKind::Local {
+            scope.bindings.push((binding_name.to_string(), Binding::Slot(id)));
+        }
+        id
+    }
+
+    /// The frame accessor of a saved local: `__Frame::name(__this)`.
+    pub(crate) fn slot(&self, id: usize) -> TokenStream {
+        let name = &self.slots[id].name;
+        quote!(__Frame::#name(__this))
+    }
+
+    /// `local = value` at the local's declaration.
+    fn init_slot(&mut self, id: usize, value: TokenStream) {
+        let slot = self.slot(id);
+        // The value is user code: it runs before, never inside, the `unsafe` block; it may also
+        // read saved locals of the state being left.
+        let value = self.materialize(value);
+        match self.placement(id) {
+            Placement::Variant(k) => {
+                let enter = format_ident!("enter_Suspend{}", k);
+                self.emit(quote! {
+                    // SAFETY: no saved local of another state is live here (each lives in the
+                    // scope of its only suspension point), so the variant can be switched.
+                    unsafe { __Frame::#enter(__this); #slot.init(#value) };
+                });
+            }
+            Placement::Prefix => {
+                // SAFETY: the local's scope starts here: nothing of it is live yet.
+                self.emit(quote!(unsafe { #slot.init(#value) };));
+            }
+        }
+    }
+
+    fn placement(&self, id: usize) -> Placement {
+        match &self.placements {
+            Some(placements) => placements[id],
+            None => Placement::Prefix,
+        }
+    }
+
+    /// A value that must survive a later `.await` of the same statement.
+    fn save_temporary(&mut self, value: TokenStream) -> usize {
+        let id = self.declare_slot(&format!("__temp{}", self.slots.len()), SlotKind::Temporary, "");
+        self.init_slot(id, value);
+        id
+    }
+
+    pub(crate) fn drop_slots(&self, slots: impl IntoIterator<Item = usize>) -> TokenStream {
+        let drops = slots.into_iter().map(|id| {
+            let slot = self.slot(id);
+            quote!(#slot.drop_if_live();)
+        });
+        // SAFETY: the flags say which of these locals are live.
+        quote!(unsafe { #(#drops)* })
+    }
+
+    fn drop_scope_slots(&mut self, scope: &Scope) {
+        if !scope.slots.is_empty() {
+            let drops = self.drop_slots(scope.slots.iter().rev().copied());
+            self.emit(drops);
+        }
+    }
+
+    /// The saved locals a jump to `depth` leaves, innermost first.
+    pub(crate) fn slots_above(&self, depth: usize) -> Vec<usize> {
+        self.scopes.stack[depth..]
+            .iter()
+            .flat_map(|scope| scope.slots.iter().copied())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect()
+    }
+
+    // ---- blocks and statements ---------------------------------------------------------------
+
+    /// A block that contains an `.await`: its value, if any, goes to `register`.
+    fn lower_block(&mut self, block: &Block, register: Option<usize>) -> syn::Result<()> {
+        let hoisting = std::mem::replace(&mut self.hoist_references, false);
+        self.scopes.push(Scope::default());
+        self.begin_owner();
+        self.lower_block_contents(block, register)?;
+        self.hoist_references = hoisting;
+        self.end_owner();
+        let scope = self.scopes.pop();
+        self.drop_scope_slots(&scope);
+        Ok(())
+    }
+
+    fn lower_block_contents(&mut self, block: &Block, register: Option<usize>) -> syn::Result<()> {
+        let count = block.stmts.len();
+        for item in block.stmts.iter().filter_map(|stmt| match stmt {
+            Stmt::Item(item) => Some(item),
+            _ => None,
+        }) {
+            self.items.push(item.to_token_stream());
+        }
+        for (index, stmt) in block.stmts.iter().enumerate() {
+            let later_awaits = block.stmts[index + 1..].iter().any(stmt_awaits);
+            match stmt {
+                Stmt::Local(local) => self.lower_local(local, later_awaits)?,
+                Stmt::Item(_) => {}
+                Stmt::Expr(expr, None) if index + 1 == count => {
+                    let value = self.operand(expr, Use::Value)?;
+                    match register {
+                        Some(register) => {
+                            let write = self.write_register(register, value);
+                            self.emit(write);
+                        }
+                        None => self.emit(quote!(#value;)),
+                    }
+                    return Ok(());
+                }
+                Stmt::Expr(expr, semi) => {
+                    if expr_awaits(expr) {
+                        self.scopes.push(Scope::default());
+                        self.begin_owner();
+                        let value = self.lower_expr(expr, Use::Value)?;
+                        self.emit(quote!(#value;));
+                        self.end_owner();
+                        let scope = self.scopes.pop();
+                        self.drop_scope_slots(&scope);
+                    } else {
+                        let mut expr = expr.clone();
+                        self.rewrite_expr(&mut expr, Use::Value)?;
+                        let semi = semi.map_or_else(|| quote!(;), |s| s.to_token_stream());
+                        self.emit(quote!(#expr #semi));
+                    }
+                }
+                Stmt::Macro(mac) => {
+                    if stmt_awaits(stmt) {
+                        return Err(unsupported_macro(&mac.mac));
+                    }
+                    let mut expr = Expr::Macro(syn::ExprMacro { attrs: mac.attrs.clone(), mac: mac.mac.clone() });
+                    self.rewrite_expr(&mut expr, Use::Value)?;
+                    self.emit(quote!(#expr;));
+                }
+            }
+        }
+        let diverges = block.stmts.last().is_some_and(|stmt| match stmt {
+            Stmt::Expr(expr, _) => diverging(expr),
+            Stmt::Macro(mac) => diverging_macro(&mac.mac),
+            _ => false,
+        });
+        if let Some(register) = register
+            && !diverges
+            && !self.blocks[self.current].terminated
+        {
+            let write = self.write_register(register, quote!(()));
+            self.emit(write);
+        }
+        Ok(())
+    }
+
+    // Input:
+    //     let x = make(a.await);   // x in scope at a later `.await`
+    // Output:
+    //     <a.await>; let __value0 = make(__value1); <enter the state x lives in>;
+    //     __Frame::x(__this).init(__value0);
+    fn lower_local(&mut self, local: &Local, later_awaits: bool) -> syn::Result<()> {
+        if !later_awaits && !local.init.as_ref().is_some_and(|init| expr_awaits(&init.expr)) {
+            let mut stmt = Stmt::Local(local.clone());
+            self.rewrite_stmt(&mut stmt)?;
+            self.emit(stmt.to_token_stream());
+            return Ok(());
+        }
+        if let Some(init) = &local.init
+            && let Some((else_token, _)) = &init.diverge
+        {
+            return Err(Error::new(
+                else_token.span,
+                "unasync does not lower `let ... else` around an `.await` yet; use `match`",
+            ));
+        }
+        if !local.attrs.is_empty() {
+            return Err(Error::new_spanned(
+                &local.attrs[0],
+                "unasync does not lower attributes on a `let` held across an `.await` yet",
+            ));
+        }
+        let (pattern, ty) = match &local.pat {
+            Pat::Type(typed) => (&*typed.pat, Some(&typed.ty)),
+            other => (other, None),
+        };
+        let Some(init) = &local.init else {
+            // `let x;` assigned later.
+            let Pat::Ident(ident) = pattern else {
+                return Err(Error::new_spanned(pattern, "a `let` without initialiser needs a plain name"));
+            };
+            let name = ident.ident.to_string();
+            let id = self.declare_slot(&name, SlotKind::Local, &name);
+            let slot = self.slot(id);
+            if let Placement::Variant(k) = self.placement(id) {
+                let enter = format_ident!("enter_Suspend{}", k);
+                // SAFETY: as for any declaration of a local of this state.
+                self.emit(quote!(unsafe { __Frame::#enter(__this) };));
+            }
+            if let Some(ty) = ty {
+                self.emit(quote!(::unasync::__private::Slot::<#ty>::ascribe(#slot);));
+            }
+            return Ok(());
+        };
+        if later_awaits
+            && let Some(ident) = simple_binding(pattern)
+            && let Expr::Reference(reference) = strip_parens(&init.expr)
+            && !is_place(&reference.expr)
+        {
+            // `let x = &value;` extends the temporary to the end of the block: it is a hidden
+            // local declared just before `x`.
+            self.scopes.push(Scope::default());
+            self.begin_owner();
+            let value = self.operand(&reference.expr, Use::Value)?;
+            let register = self.new_register();
+            let write = self.write_register(register, value);
+            self.emit(write);
+            self.end_owner();
+            let scope = self.scopes.pop();
+            self.drop_scope_slots(&scope);
+            let value = self.read_register(register);
+            let extended = self.declare_slot(&format!("__extended{}", self.slots.len()), SlotKind::Temporary, "");
+            self.init_slot(extended, value);
+            let slot = self.slot(extended);
+            let borrow = match reference.mutability {
+                // SAFETY: the hidden local was just initialised and lives as long as `x`.
+                Some(_) => quote!(&mut *unsafe { #slot.place_mut() }),
+                None => quote!(&*unsafe { #slot.place_ref() }),
+            };
+            let borrow = match ty {
+                Some(ty) => quote!({ let __typed: #ty = #borrow; __typed }),
+                None => borrow,
+            };
+            let name = ident.to_string();
+            let id = self.declare_slot(&name, SlotKind::Local, &name);
+            self.init_slot(id, borrow);
+            return Ok(());
+        }
+        self.scopes.push(Scope::default());
+        self.begin_owner();
+        let mut value = if simple_binding(pattern).is_some() || matches!(pattern, Pat::Wild(_)) {
+            self.operand(&init.expr, if matches!(pattern, Pat::Wild(_)) { Use::PlaceMut } else { Use::Value })?
+        } else if expr_awaits(&init.expr) {
+            self.lower_expr(&init.expr, Use::Value)?
+        } else {
+            self.operand(&init.expr, Use::PlaceMut)?
+        };
+        if let Some(ty) = ty {
+            value = self.materialize(quote!({ let __typed: #ty = #value; __typed }));
+        }
+        if matches!(pattern, Pat::Wild(_)) {
+            self.emit(quote!(let _ = #value;));
+            self.end_owner();
+            let scope = self.scopes.pop();
+            self.drop_scope_slots(&scope);
+            return Ok(());
+        }
+        if later_awaits {
+            // The temporaries end before the bindings start: nothing runs in between, and a
+            // binding may live in another state's variant than a temporary.
+            let value = self.materialize(value);
+            let temporaries = self.scopes.pop();
+            self.drop_scope_slots(&temporaries);
+            self.scopes.push(Scope::default());
+            let bindings = self.pattern_to_slots(pattern, value)?;
+            let mut declared = self.scopes.pop();
+            self.end_owner();
+            // The new locals belong to the enclosing block, declared in pattern order.
+            let scope = self.scopes.stack.last_mut().expect("no scope");
+            scope.slots.append(&mut declared.slots);
+            scope.bindings.append(&mut declared.bindings);
+            let _ = bindings;
+        } else {
+            // The temporaries of the initialiser end with the statement; the bindings outlive it.
+            let register = self.new_register();
+            let write = self.write_register(register, value);
+            self.emit(write);
+            let scope = self.scopes.pop();
+            self.drop_scope_slots(&scope);
+            self.end_owner();
+            let value = self.read_register(register);
+            let mut pattern = pattern.clone();
+            self.bind_plain_pattern(&mut pattern);
+            let ty = ty.map(|ty| quote!(: #ty));
+            self.emit(quote!(let #pattern #ty = #value;));
+        }
+        Ok(())
+    }
+
+    /// Binds `pattern` from `value` at the start of a scope that contains an `.await` (saved
+    /// locals) or not (plain locals).
+    fn bind_pattern(&mut self, pattern: &Pat, value: TokenStream, saved: bool) -> syn::Result<()> {
+        if saved {
+            self.pattern_to_slots(pattern, value)?;
+        } else {
+            let mut pattern = pattern.clone();
+            self.bind_plain_pattern(&mut pattern);
+            self.emit(quote!(let #pattern = #value;));
+        }
+        Ok(())
+    }
+
+    // Input:
+    //     let (a, mut b) = value;          // a and b saved
+    // Output:
+    //     let (__bind_a, __bind_b) = value;
+    //     __Frame::a(__this).init(__bind_a); __Frame::b(__this).init(__bind_b);
+    fn pattern_to_slots(&mut self, pattern: &Pat, value: TokenStream) -> syn::Result<()> {
+        if let Some(ident) = simple_binding(pattern) {
+            let name = ident.to_string();
+            let id = self.declare_slot(&name, SlotKind::Local, &name);
+            self.init_slot(id, value);
+            return Ok(());
+        }
+        let mut renamed = pattern.clone();
+        let mut names = Vec::new();
+        rename_bindings(&mut renamed, &mut names, false)?;
+        self.emit(quote!(let #renamed = #value;));
+        for (name, local) in names {
+            let id = self.declare_slot(&name, SlotKind::Local, &name);
+            self.init_slot(id, quote!(#local));
+        }
+        Ok(())
+    }
+
+    /// Registers the bindings of a pattern matched by ordinary Rust code.
+    pub(crate) fn bind_plain_pattern(&mut self, pattern: &mut Pat) {
+        for name in pattern_bindings(pattern) {
+            self.scopes.bind(name, Binding::Plain(None));
+        }
+    }
+
+    // ---- expressions --------------------------------------------------------------------------
+
+    /// An expression that may or may not contain an `.await`, as a value for the current block.
+    fn operand(&mut self, expr: &Expr, use_: Use) -> syn::Result<TokenStream> {
+        if self.needs_split(expr) {
+            self.lower_expr(expr, use_)
+        } else {
+            let mut expr = expr.clone();
+            self.rewrite_expr(&mut expr, use_)?;
+            Ok(expr.to_token_stream())
+        }
+    }
+
+    fn needs_split(&self, expr: &Expr) -> bool {
+        expr_awaits(expr) || (self.hoist_references && has_temporary_reference(expr))
+    }
+
+    /// An operand that is kept across a suspension point, with the temporaries it borrows.
+    fn saved_operand(&mut self, expr: &Expr) -> syn::Result<TokenStream> {
+        let hoisting = std::mem::replace(&mut self.hoist_references, true);
+        let value = self.operand(expr, Use::Value);
+        self.hoist_references = hoisting;
+        value
+    }
+
+    /// Sub-expressions in evaluation order: those evaluated before the last one that suspends
+    /// are saved (they stay alive across the `.await`, as in rustc), places are left in place.
+    fn sequence(&mut self, children: &[(&Expr, Use)]) -> syn::Result<Vec<TokenStream>> {
+        let last = children.iter().rposition(|(expr, _)| self.needs_split(expr));
+        let mut out = Vec::with_capacity(children.len());
+        for (index, &(expr, use_)) in children.iter().enumerate() {
+            let lowered = match last {
+                Some(last) if index < last => {
+                    if use_ != Use::Value && is_place(expr) {
+                        self.operand(expr, use_)?
+                    } else if let Expr::Reference(reference) = strip_parens(expr)
+                        && !is_place(&reference.expr)
+                    {
+                        // `&value`: the referent is a temporary living to the end of the statement.
+                        let value = self.operand(&reference.expr, Use::Value)?;
+                        let id = self.save_temporary(value);
+                        let slot = self.slot(id);
+                        match reference.mutability {
+                            Some(_) => quote!(&mut *unsafe { #slot.place_mut() }),
+                            None => quote!(&*unsafe { #slot.place_ref() }),
+                        }
+                    } else {
+                        let value = self.saved_operand(expr)?;
+                        let id = self.save_temporary(value);
+                        let slot = self.slot(id);
+                        // SAFETY: initialised just above; moved out exactly once, here.
+                        quote!(unsafe { #slot.take() })
+                    }
+                }
+                Some(last) if index == last => {
+                    let value = self.lower_expr(expr, use_)?;
+                    // Later operands must not run before this one finished suspending.
+                    if index + 1 < children.len() { self.materialize(value) } else { value }
+                }
+                _ => {
+                    let mut expr = expr.clone();
+                    self.rewrite_expr(&mut expr, use_)?;
+                    expr.to_token_stream()
+                }
+            };
+            out.push(lowered);
+        }
+        Ok(out)
+    }
+
+    /// An expression containing an `.await`.
+    fn lower_expr(&mut self, expr: &Expr, use_: Use) -> syn::Result<TokenStream> {
+        Ok(match expr {
+            Expr::Await(awaited) => {
+                let future = self.saved_operand(&awaited.base)?;
+                self.lower_await(future, awaited.await_token.span)?
+            }
+            Expr::Paren(paren) => {
+                let inner = self.operand(&paren.expr, use_)?;
+                quote!((#inner))
+            }
+            Expr::Group(group) => self.operand(&group.expr, use_)?,
+            Expr::Call(call) => {
+                let mut children = vec![(&*call.func, Use::PlaceMut)];
+                children.extend(call.args.iter().map(|arg| (arg, Use::Value)));
+                let mut parts = self.sequence(&children)?.into_iter();
+                let func = parts.next().expect("callee");
+                quote!(#func(#(#parts),*))
+            }
+            Expr::MethodCall(call) => {
+                let mut children = vec![(&*call.receiver, Use::PlaceMut)];
+                children.extend(call.args.iter().map(|arg| (arg, Use::Value)));
+                let mut parts = self.sequence(&children)?.into_iter();
+                let receiver = parts.next().expect("receiver");
+                let method = &call.method;
+                let turbofish = &call.turbofish;
+                quote!((#receiver).#method #turbofish (#(#parts),*))
+            }
+            Expr::Binary(binary) => match binary.op {
+                BinOp::And(_) | BinOp::Or(_) if expr_awaits(&binary.right) => {
+                    self.lower_short_circuit(binary)?
+                }
+                op if is_compound_assignment(&op) => {
+                    if expr_awaits(&binary.left) {
+                        return Err(Error::new_spanned(
+                            &binary.left,
+                            "unasync does not lower `.await` on the left of a compound assignment yet",
+                        ));
+                    }
+                    let right = self.lower_expr(&binary.right, Use::Value)?;
+                    let mut left = (*binary.left).clone();
+                    self.rewrite_expr(&mut left, Use::PlaceMut)?;
+                    quote!(#left #op #right)
+                }
+                op => {
+                    let operand_use = if is_comparison(&op) { Use::PlaceRef } else { Use::Value };
+                    let parts =
+                        self.sequence(&[(&binary.left, operand_use), (&binary.right, operand_use)])?;
+                    let (left, right) = (&parts[0], &parts[1]);
+                    quote!((#left) #op (#right))
+                }
+            },
+            Expr::Unary(unary) => {
+                let operand_use = if matches!(unary.op, UnOp::Deref(_)) { use_ } else { Use::Value };
+                let inner = self.operand(&unary.expr, operand_use)?;
+                let op = &unary.op;
+                quote!(#op (#inner))
+            }
+            Expr::Field(field) => {
+                let base = self.operand(&field.base, use_)?;
+                let member = &field.member;
+                quote!((#base).#member)
+            }
+            Expr::Index(index) => {
+                let parts = self.sequence(&[(&index.expr, use_), (&index.index, Use::Value)])?;
+                let (base, position) = (&parts[0], &parts[1]);
+                quote!((#base)[#position])
+            }
+            Expr::Tuple(tuple) => {
+                let children: Vec<_> = tuple.elems.iter().map(|e| (e, Use::Value)).collect();
+                let parts = self.sequence(&children)?;
+                quote!((#(#parts,)*))
+            }
+            Expr::Array(array) => {
+                let children: Vec<_> = array.elems.iter().map(|e| (e, Use::Value)).collect();
+                let parts = self.sequence(&children)?;
+                quote!([#(#parts),*])
+            }
+            Expr::Struct(literal) => {
+                let mut children: Vec<_> = literal.fields.iter().map(|f| (&f.expr, Use::Value)).collect();
+                if let Some(rest) = &literal.rest {
+                    children.push((rest, Use::PlaceMut));
+                }
+                let mut parts = self.sequence(&children)?.into_iter();
+                let fields: Vec<TokenStream> = literal
+                    .fields
+                    .iter()
+                    .map(|field| {
+                        let member = &field.member;
+                        let value = parts.next().expect("field value");
+                        quote!(#member: #value)
+                    })
+                    .collect();
+                let rest = parts.next().map(|rest| quote!(.. #rest));
+                let qself_path = struct_path(literal);
+                quote!(#qself_path { #(#fields,)* #rest })
+            }
+            Expr::Cast(cast) => {
+                let inner = self.operand(&cast.expr, Use::Value)?;
+                let ty = &cast.ty;
+                quote!((#inner) as #ty)
+            }
+            Expr::Reference(reference) if self.hoist_references && !is_place(&reference.expr) => {
+                // A temporary borrowed by a value saved across a suspension point.
+                let value = self.operand(&reference.expr, Use::Value)?;
+                let id = self.save_temporary(value);
+                let slot = self.slot(id);
+                match reference.mutability {
+                    // SAFETY: initialised just above; it lives to the end of the statement.
+                    Some(_) => quote!(&mut *unsafe { #slot.place_mut() }),
+                    None => quote!(&*unsafe { #slot.place_ref() }),
+                }
+            }
+            Expr::Reference(reference) => {
+                let inner = self.operand(&reference.expr, Use::PlaceMut)?;
+                let mutability = &reference.mutability;
+                quote!(&#mutability (#inner))
+            }
+            Expr::Range(range) => {
+                let children: Vec<_> = range
+                    .start
+                    .iter()
+                    .chain(range.end.iter())
+                    .map(|e| (&**e, Use::Value))
+                    .collect();
+                let mut parts = self.sequence(&children)?.into_iter();
+                let start = range.start.as_ref().map(|_| parts.next().expect("start"));
+                let end = range.end.as_ref().map(|_| parts.next().expect("end"));
+                let limits = &range.limits;
+                quote!((#start) #limits (#end))
+            }
+            Expr::Repeat(repeat) => {
+                let value = self.operand(&repeat.expr, Use::Value)?;
+                let len = &repeat.len;
+                quote!([#value; #len])
+            }
+            Expr::Try(question) => {
+                let value = self.operand(&question.expr, Use::Value)?;
+                try_operator(value, question.question_token.span)
+            }
+            Expr::Assign(assign) => {
+                if expr_awaits(&assign.left) {
+                    return Err(Error::new_spanned(
+                        &assign.left,
+                        "unasync does not lower `.await` on the left of an assignment yet",
+                    ));
+                }
+                let value = self.lower_expr(&assign.right, Use::Value)?;
+                self.assignment(&assign.left, value)?
+            }
+            Expr::Block(block) if block.attrs.is_empty() => {
+                if block.label.is_some() {
+                    return self.lower_labeled_block(block);
+                }
+                let register = self.new_register();
+                self.lower_block(&block.block, Some(register))?;
+                self.read_register(register)
+            }
+            Expr::If(conditional) => self.lower_if(conditional)?,
+            Expr::Match(matching) => self.lower_match(matching)?,
+            Expr::Loop(looping) => self.lower_loop(looping)?,
+            Expr::While(looping) => self.lower_while(looping)?,
+            Expr::ForLoop(looping) => self.lower_for(looping)?,
+            Expr::Return(ret) => {
+                let value = match &ret.expr {
+                    Some(value) => self.operand(value, Use::Value)?,
+                    None => quote!(()),
+                };
+                self.terminate(quote!(break '__block ::unasync::__private::Exit::Return(#value);));
+                quote!(::core::unreachable!())
+            }
+            Expr::Break(jump) => {
+                let value = match &jump.expr {
+                    Some(value) => Some(self.operand(value, Use::Value)?),
+                    None => None,
+                };
+                let exit = self.jump(jump.label.as_ref(), true, value, jump.span())?;
+                self.terminate(quote!(#exit;));
+                quote!(::core::unreachable!())
+            }
+            Expr::Macro(mac) => return Err(unsupported_macro(&mac.mac)),
+            Expr::Unsafe(block) => {
+                return Err(Error::new(
+                    block.unsafe_token.span,
+                    "unasync does not lower `.await` inside an `unsafe` block yet",
+                ));
+            }
+            Expr::Let(binding) => {
+                return Err(Error::new(
+                    binding.let_token.span,
+                    "unasync lowers `let` with an `.await` only as the whole condition of `if` or `while`",
+                ));
+            }
+            other => {
+                return Err(Error::new_spanned(
+                    other,
+                    "unasync does not lower `.await` inside this expression yet",
+                ));
+            }
+        })
+    }
+
+    // Input:
+    //     future.await
+    // Output:
+    //     <enter SuspendK>; __Frame::__awaiteeK(__this).init(IntoFuture::into_future(future));
+    //     break '__block Exit::Edge(to K's resume block)
+    //   resume block of K (where polling in `SuspendK` starts):
+    //     let __valueN = match poll_awaitee(__Frame::__awaiteeK(__this), __cx) {
+    //         Poll::Ready(value) => value,
+    //         Poll::Pending => return Poll::Pending,
+    //     };
+    //     __Frame::__awaiteeK(__this).drop_if_live();
+    fn lower_await(&mut self, future: TokenStream, span: Span) -> syn::Result<TokenStream> {
+        let k = self.resume_blocks.len();
+        self.resume_blocks.push(usize::MAX);
+        for id in self.scopes.live_slots().collect::<Vec<_>>() {
+            self.slots[id].awaits.insert(k);
+        }
+        self.scopes.push(Scope::default());
+        let awaitee = self.declare_slot(&format!("__awaitee{k}"), SlotKind::Awaitee, "");
+        self.slots[awaitee].awaits.insert(k);
+        self.init_slot(awaitee, quote_spanned!(span=> ::core::future::IntoFuture::into_future(#future)));
+        let resume = self.new_block();
+        self.resume_blocks[k] = resume;
+        self.goto(resume);
+        self.start_block(resume);
+        let slot = self.slot(awaitee);
+        let value = internal(&format!("__value{}", self.next_value));
+        self.next_value += 1;
+        self.emit(quote! {
+            // SAFETY: the awaitee was initialised before the first poll of this state and is
+            // dropped in place, never moved, so it stays pinned.
+            let #value = match unsafe { ::unasync::__private::poll_awaitee(#slot.value, __cx) } {
+                ::core::task::Poll::Ready(value) => value,
+                ::core::task::Poll::Pending => {
+                    __guard.disarm();
+                    return ::core::task::Poll::Pending;
+                }
+            };
+        });
+        let scope = self.scopes.pop();
+        self.drop_scope_slots(&scope);
+        Ok(quote!(#value))
+    }
+
+    fn lower_short_circuit(&mut self, binary: &syn::ExprBinary) -> syn::Result<TokenStream> {
+        let left = self.operand(&binary.left, Use::Value)?;
+        let register = self.new_register();
+        let (evaluate, short) = (self.new_block(), self.new_block());
+        let join = self.new_block();
+        let to_evaluate = self.edge_to(evaluate, Vec::new());
+        let to_short = self.edge_to(short, Vec::new());
+        let exit = match binary.op {
+            BinOp::And(_) => quote!(if #left { #to_evaluate } else { #to_short }),
+            _ => quote!(if #left { #to_short } else { #to_evaluate }),
+        };
+        self.terminate(quote!(#exit;));
+        self.start_block(short);
+        let constant = matches!(binary.op, BinOp::Or(_));
+        let write = self.write_register(register, quote!(#constant));
+        self.emit(write);
+        self.goto(join);
+        self.start_block(evaluate);
+        let right = self.lower_expr(&binary.right, Use::Value)?;
+        let write = self.write_register(register, right);
+        self.emit(write);
+        self.goto(join);
+        self.start_block(join);
+        Ok(self.read_register(register))
+    }
+
+    /// `place = value` where the value is already computed.
+    fn assignment(&mut self, left: &Expr, value: TokenStream) -> syn::Result<TokenStream> {
+        if let Some(name) = single_ident(left)
+            && let Some(crate::scope::Resolved::Slot(id)) = self.scopes.resolve(&name)
+        {
+            let slot = self.slot(id);
+            // SAFETY: the slot belongs to a local in scope; its flag says whether to drop the
+            // old value. The value is computed outside the `unsafe` block.
+            return Ok(quote!({ let __assigned = #value; unsafe { #slot.assign(__assigned) } }));
+        }
+        let mut left = left.clone();
+        self.rewrite_expr(&mut left, Use::PlaceMut)?;
+        Ok(quote!(#left = #value))
+    }
+
+    // Input:
+    //     if cond { then } else { other }
+    // Output:
+    //     if cond { Edge(then) } else { Edge(else) }
+    //   then:  <then, value into register>; Edge(join)
+    //   else:  <other, value into register>; Edge(join)
+    //   join:  <register>
+    fn lower_if(&mut self, conditional: &syn::ExprIf) -> syn::Result<TokenStream> {
+        let register = self.new_register();
+        let (then_block, else_block, join) = (self.new_block(), self.new_block(), self.new_block());
+        let to_then = self.edge_to(then_block, Vec::new());
+        let to_else = self.edge_to(else_block, Vec::new());
+        let mut then_scope = None;
+        match strip_parens(&conditional.cond) {
+            Expr::Let(binding) => {
+                let saved = block_awaits(&conditional.then_branch);
+                let scrutinee = self.scrutinee(&binding.expr)?;
+                self.scopes.push(Scope::default());
+                let pattern = if saved {
+                    let (pattern, names) = self.pattern_for_slots(&binding.pat, is_place(&binding.expr))?;
+                    let inits = self.capture(|this| {
+                        for (name, local) in names {
+                            let id = this.declare_slot(&name, SlotKind::Local, &name);
+                            this.init_slot(id, quote!(#local));
+                        }
+                        Ok(())
+                    })?;
+                    quote!(#pattern => { #inits #to_then })
+                } else {
+                    let mut pattern = (*binding.pat).clone();
+                    self.bind_plain_pattern(&mut pattern);
+                    let value = self.branch_value(&conditional.then_branch)?;
+                    let write = self.write_register(register, value);
+                    let to_join = self.edge_to(join, Vec::new());
+                    quote!(#pattern => { #write #to_join })
+                };
+                then_scope = Some(self.scopes.pop());
+                self.terminate(quote!(match #scrutinee { #pattern _ => #to_else };));
+            }
+            cond if contains_let(cond) => {
+                return Err(Error::new_spanned(
+                    cond,
+                    "unasync does not lower `let` chains around an `.await` yet",
+                ));
+            }
+            cond => {
+                let cond = self.operand(cond, Use::PlaceRef)?;
+                self.terminate(quote!(if #cond { #to_then } else { #to_else };));
+            }
+        }
+        self.start_block(then_block);
+        match then_scope {
+            Some(scope) if !scope.slots.is_empty() || block_awaits(&conditional.then_branch) => {
+                self.scopes.push(scope);
+                self.begin_owner();
+                self.lower_block_as_branch(&conditional.then_branch, register)?;
+                self.end_owner();
+                let scope = self.scopes.pop();
+                self.drop_scope_slots(&scope);
+            }
+            Some(_) => {}
+            None => self.lower_block_as_branch(&conditional.then_branch, register)?,
+        }
+        self.goto(join);
+        self.start_block(else_block);
+        match &conditional.else_branch {
+            Some((_, other)) => {
+                let value = self.operand(other, Use::Value)?;
+                let write = self.write_register(register, value);
+                self.emit(write);
+            }
+            None => {
+                let write = self.write_register(register, quote!(()));
+                self.emit(write);
+            }
+        }
+        self.goto(join);
+        self.start_block(join);
+        Ok(self.read_register(register))
+    }
+
+    /// A branch body: lowered if it suspends, else emitted as written.
+    fn lower_block_as_branch(&mut self, block: &Block, register: usize) -> syn::Result<()> {
+        if block_awaits(block) {
+            self.lower_block(block, Some(register))
+        } else {
+            let value = self.branch_value(block)?;
+            let write = self.write_register(register, value);
+            self.emit(write);
+            Ok(())
+        }
+    }
+
+    fn branch_value(&mut self, block: &Block) -> syn::Result<TokenStream> {
+        let mut expr = Expr::Block(syn::ExprBlock { attrs: Vec::new(), label: None, block: block.clone() });
+        self.rewrite_expr(&mut expr, Use::Value)?;
+        Ok(expr.to_token_stream())
+    }
+
+    /// Runs `f` and returns what it emitted instead of emitting it.
+    fn capture(&mut self, f: impl FnOnce(&mut Self) -> syn::Result<()>) -> syn::Result<TokenStream> {
+        let block = self.current;
+        self.blocks[block].open();
+        f(self)?;
+        assert_eq!(self.current, block, "captured code must not switch blocks");
+        Ok(self.blocks[block].parts.pop().expect("captured part"))
+    }
+
+    /// A pattern whose bindings move into saved locals: the bindings renamed to fresh locals.
+    /// `ref` bindings are allowed when the scrutinee is a place: it outlives the arm.
+    fn pattern_for_slots(&mut self, pattern: &Pat, allow_ref: bool) -> syn::Result<(TokenStream, Vec<(String, Ident)>)> {
+        let mut renamed = pattern.clone();
+        let mut names = Vec::new();
+        rename_bindings(&mut renamed, &mut names, allow_ref)?;
+        Ok((renamed.to_token_stream(), names))
+    }
+
+    /// The scrutinee of `match` or `if let`: a place stays a place, a value is computed now.
+    fn scrutinee(&mut self, expr: &Expr) -> syn::Result<TokenStream> {
+        if is_place(expr) {
+            self.operand(expr, Use::PlaceMut)
+        } else {
+            let value = self.operand(expr, Use::Value)?;
+            Ok(self.materialize(value))
+        }
+    }
+
+    // Input:
+    //     match scrutinee { P1 if guard => a.await, P2 => plain }
+    // Output:
+    //     match scrutinee {
+    //         P1' if guard => { <bindings of P1 into saved locals>; Edge(arm 0) }
+    //         P2 => { <plain, value into register>; Edge(join) }
+    //     }
+    //   arm 0: <a.await into register>; <drop P1's locals>; Edge(join)
+    fn lower_match(&mut self, matching: &syn::ExprMatch) -> syn::Result<TokenStream> {
+        if !matching.attrs.is_empty() {
+            return Err(Error::new_spanned(&matching.attrs[0], "unasync does not lower attributes on a `match` with `.await` yet"));
+        }
+        let scrutinee = self.scrutinee(&matching.expr)?;
+        let register = self.new_register();
+        let join = self.new_block();
+        let mut arms = TokenStream::new();
+        let mut lowered_arms = Vec::new();
+        for arm in &matching.arms {
+            let (pattern, guard) = match &arm.pat {
+                Pat::Guard(guarded) => (&*guarded.pat, Some(&*guarded.guard)),
+                other => (other, None),
+            };
+            if let Some(guard) = guard
+                && expr_awaits(guard)
+            {
+                return Err(Error::new_spanned(guard, "unasync does not lower `.await` in a match guard yet"));
+            }
+            if !arm.attrs.is_empty() {
+                return Err(Error::new_spanned(&arm.attrs[0], "unasync does not lower attributes on match arms with `.await` yet"));
+            }
+            self.scopes.push(Scope::default());
+            if expr_awaits(&arm.body) {
+                let (renamed, names) = self.pattern_for_slots(pattern, is_place(&matching.expr))?;
+                // The guard sees the bindings under their fresh names.
+                for (name, local) in &names {
+                    self.scopes.bind(name.clone(), Binding::Plain(Some(local.clone())));
+                }
+                let guard = self.rewrite_guard(guard)?;
+                let arm_block = self.new_block();
+                let to_arm = self.edge_to(arm_block, Vec::new());
+                let inits = self.capture(|this| {
+                    for (name, local) in names {
+                        let id = this.declare_slot(&name, SlotKind::Local, &name);
+                        this.init_slot(id, quote!(#local));
+                    }
+                    Ok(())
+                })?;
+                arms.extend(quote!(#renamed #guard => { #inits #to_arm }));
+                let scope = self.scopes.pop();
+                lowered_arms.push((arm_block, scope, &*arm.body));
+            } else {
+                let mut pattern = pattern.clone();
+                self.bind_plain_pattern(&mut pattern);
+                let guard = self.rewrite_guard(guard)?;
+                let mut body = (*arm.body).clone();
+                self.rewrite_expr(&mut body, Use::Value)?;
+                let write = self.write_register(register, body.to_token_stream());
+                let to_join = self.edge_to(join, Vec::new());
+                arms.extend(quote!(#pattern #guard => { #write #to_join }));
+                self.scopes.pop();
+            }
+        }
+        self.terminate(quote!(match #scrutinee { #arms };));
+        for (block, scope, body) in lowered_arms {
+            self.start_block(block);
+            self.scopes.push(scope);
+            self.begin_owner();
+            let value = self.lower_expr(body, Use::Value)?;
+            let write = self.write_register(register, value);
+            self.emit(write);
+            self.end_owner();
+            let scope = self.scopes.pop();
+            self.drop_scope_slots(&scope);
+            self.goto(join);
+        }
+        self.start_block(join);
+        Ok(self.read_register(register))
+    }
+
+    fn rewrite_guard(&mut self, guard: Option<&Expr>) -> syn::Result<Option<TokenStream>> {
+        guard
+            .map(|guard| {
+                let mut guard = guard.clone();
+                self.rewrite_expr(&mut guard, Use::PlaceRef)?;
+                Ok(quote!(if #guard))
+            })
+            .transpose()
+    }
+
+    fn push_target(&mut self, label: Option<&syn::Label>, is_loop: bool, target: LoweredTarget) {
+        self.targets.push(Target {
+            label: label.map(|l| l.name.ident.to_string()),
+            is_loop,
+            lowered: Some(target),
+        });
+    }
+
+    // Input:
+    //     'a: loop { body }
+    // Output:
+    //     Edge(head)
+    //   head: <body>; Edge(head)
+    //   after: <register written by `break 'a value`>
+    fn lower_loop(&mut self, looping: &syn::ExprLoop) -> syn::Result<TokenStream> {
+        let (head, after) = (self.new_block(), self.new_block());
+        let register = self.new_register();
+        self.goto(head);
+        self.start_block(head);
+        let depth = self.scopes.stack.len();
+        self.push_target(
+            looping.label.as_ref(),
+            true,
+            LoweredTarget { break_block: after, continue_block: Some(head), register: Some(register), depth },
+        );
+        self.lower_block(&looping.body, None)?;
+        self.targets.pop();
+        self.goto(head);
+        self.start_block(after);
+        Ok(self.read_register(register))
+    }
+
+    // Input:
+    //     while cond { body }              while let P = scrutinee { body }
+    // Output:
+    //   head: if cond { Edge(body) } else { Edge(after) }
+    //         (or: match scrutinee { P' => { <bindings>; Edge(body) } _ => Edge(after) })
+    //   body: <body>; <drop P's locals>; Edge(head)
+    fn lower_while(&mut self, looping: &syn::ExprWhile) -> syn::Result<TokenStream> {
+        let (head, body_block, after) = (self.new_block(), self.new_block(), self.new_block());
+        self.goto(head);
+        self.start_block(head);
+        let to_body = self.edge_to(body_block, Vec::new());
+        let to_after = self.edge_to(after, Vec::new());
+        self.scopes.push(Scope::default());
+        match strip_parens(&looping.cond) {
+            Expr::Let(binding) => {
+                let scrutinee = self.scrutinee(&binding.expr)?;
+                let (pattern, names) = self.pattern_for_slots(&binding.pat, is_place(&binding.expr))?;
+                let inits = self.capture(|this| {
+                    for (name, local) in names {
+                        let id = this.declare_slot(&name, SlotKind::Local, &name);
+                        this.init_slot(id, quote!(#local));
+                    }
+                    Ok(())
+                })?;
+                self.terminate(quote!(match #scrutinee { #pattern => { #inits #to_body } _ => #to_after };));
+            }
+            cond if contains_let(cond) => {
+                return Err(Error::new_spanned(cond, "unasync does not lower `let` chains around an `.await` yet"));
+            }
+            cond => {
+                let cond = self.operand(cond, Use::PlaceRef)?;
+                self.terminate(quote!(if #cond { #to_body } else { #to_after };));
+            }
+        }
+        let bindings = self.scopes.pop();
+        self.start_block(body_block);
+        self.scopes.push(bindings);
+        let depth = self.scopes.stack.len() - 1;
+        self.push_target(
+            looping.label.as_ref(),
+            true,
+            LoweredTarget { break_block: after, continue_block: Some(head), register: None, depth },
+        );
+        self.begin_owner();
+        self.lower_block_as_unit(&looping.body)?;
+        self.end_owner();
+        self.targets.pop();
+        let scope = self.scopes.pop();
+        self.drop_scope_slots(&scope);
+        self.goto(head);
+        self.start_block(after);
+        Ok(quote!(()))
+    }
+
+    fn lower_block_as_unit(&mut self, block: &Block) -> syn::Result<()> {
+        if block_awaits(block) {
+            self.lower_block(block, None)
+        } else {
+            let value = self.branch_value(block)?;
+            self.emit(quote!(#value;));
+            Ok(())
+        }
+    }
+
+    // Input:
+    //     for P in iterable { body }
+    // Output:
+    //     __Frame::__iter(__this).init(IntoIterator::into_iter(iterable)); Edge(head)
+    //   head: match Iterator::next(&mut iter) { Some(P') => { <bindings>; Edge(body) } None => Edge(after) }
+    //   body: <body>; <drop P's locals>; Edge(head)
+    //   after: <drop the iterator>
+    fn lower_for(&mut self, looping: &syn::ExprForLoop) -> syn::Result<TokenStream> {
+        if !block_awaits(&looping.body) {
+            // Only the iterable suspends: the loop itself is ordinary code.
+            let iterable = self.lower_expr(&looping.expr, Use::Value)?;
+            let mut rest = looping.clone();
+            rest.expr = Box::new(syn::parse_quote!(__unasync_iterable));
+            let mut rest = Expr::ForLoop(rest);
+            self.rewrite_expr(&mut rest, Use::Value)?;
+            let iterable_local = internal("__iterable");
+            let tokens = rest.to_token_stream().into_iter().map(|token| match token {
+                proc_macro2::TokenTree::Ident(ident) if ident == "__unasync_iterable" => {
+                    proc_macro2::TokenTree::Ident(iterable_local.clone())
+                }
+                other => other,
+            });
+            let tokens: TokenStream = tokens.collect();
+            return Ok(quote!({ let #iterable_local = #iterable; #tokens }));
+        }
+        let iterable = self.operand(&looping.expr, Use::Value)?;
+        self.scopes.push(Scope::default());
+        let iterator = self.declare_slot("__iter", SlotKind::Iterator, "");
+        self.init_slot(iterator, quote!(::core::iter::IntoIterator::into_iter(#iterable)));
+        let (head, body_block, after) = (self.new_block(), self.new_block(), self.new_block());
+        self.goto(head);
+        self.start_block(head);
+        let to_body = self.edge_to(body_block, Vec::new());
+        let to_after = self.edge_to(after, Vec::new());
+        let iterator_slot = self.slot(iterator);
+        self.scopes.push(Scope::default());
+        let (pattern, names) = self.pattern_for_slots(&looping.pat, false)?;
+        let inits = self.capture(|this| {
+            for (name, local) in names {
+                let id = this.declare_slot(&name, SlotKind::Local, &name);
+                this.init_slot(id, quote!(#local));
+            }
+            Ok(())
+        })?;
+        self.terminate(quote! {
+            // SAFETY: the iterator is live for the whole loop.
+            match ::core::iter::Iterator::next(unsafe { #iterator_slot.place_mut() }) {
+                ::core::option::Option::Some(#pattern) => { #inits #to_body }
+                ::core::option::Option::None => #to_after,
+            };
+        });
+        let bindings = self.scopes.pop();
+        self.start_block(body_block);
+        self.scopes.push(bindings);
+        let depth = self.scopes.stack.len() - 1;
+        self.push_target(
+            looping.label.as_ref(),
+            true,
+            LoweredTarget { break_block: after, continue_block: Some(head), register: None, depth },
+        );
+        self.begin_owner();
+        self.lower_block(&looping.body, None)?;
+        self.end_owner();
+        self.targets.pop();
+        let scope = self.scopes.pop();
+        self.drop_scope_slots(&scope);
+        self.goto(head);
+        self.start_block(after);
+        let scope = self.scopes.pop();
+        self.drop_scope_slots(&scope);
+        Ok(quote!(()))
+    }
+
+    fn lower_labeled_block(&mut self, block: &syn::ExprBlock) -> syn::Result<TokenStream> {
+        let after = self.new_block();
+        let register = self.new_register();
+        let depth = self.scopes.stack.len();
+        self.push_target(
+            block.label.as_ref(),
+            false,
+            LoweredTarget { break_block: after, continue_block: None, register: Some(register), depth },
+        );
+        self.lower_block(&block.block, Some(register))?;
+        self.targets.pop();
+        self.goto(after);
+        self.start_block(after);
+        Ok(self.read_register(register))
+    }
+
+    /// The exit for `break`/`continue` to a lowered loop or block: write the value, drop the
+    /// saved locals the jump leaves, jump. `None` when the target is ordinary Rust code.
+    pub(crate) fn jump(
+        &mut self,
+        label: Option<&syn::Lifetime>,
+        is_break: bool,
+        value: Option<TokenStream>,
+        span: Span,
+    ) -> syn::Result<TokenStream> {
+        let target = self
+            .targets
+            .iter()
+            .rev()
+            .find(|target| target.matches(label, is_break))
+            .ok_or_else(|| Error::new(span, "unasync: no loop or labeled block to jump to"))?;
+        let Some(lowered) = target.lowered else {
+            return Err(Error::new(span, "internal: jump to an ordinary loop reached the lowering"));
+        };
+        let destination = if is_break {
+            lowered.break_block
+        } else {
+            lowered.continue_block.ok_or_else(|| Error::new(span, "`continue` needs a loop"))?
+        };
+        let drops = self.slots_above(lowered.depth);
+        let write = match (value, lowered.register) {
+            (Some(value), Some(register)) => self.write_register(register, value),
+            (None, Some(register)) if is_break => self.write_register(register, quote!(())),
+            (Some(_), None) => return Err(Error::new(span, "`break` with a value needs `loop` or a labeled block")),
+            _ => TokenStream::new(),
+        };
+        let edge = self.edge_to(destination, drops);
+        Ok(quote!({ #write #edge }))
+    }
+}
+
+/// Whether `&value` appears where its temporary lives to the end of the enclosing statement
+/// (not inside blocks, closures, conditions or the lazy half of `&&`/`||`).
+fn has_temporary_reference(expr: &Expr) -> bool {
+    match strip_parens(expr) {
+        Expr::Reference(reference) => !is_place(&reference.expr) || has_temporary_reference(&reference.expr),
+        Expr::Call(call) => has_temporary_reference(&call.func) || call.args.iter().any(has_temporary_reference),
+        Expr::MethodCall(call) => {
+            has_temporary_reference(&call.receiver) || call.args.iter().any(has_temporary_reference)
+        }
+        Expr::Binary(binary) => match binary.op {
+            BinOp::And(_) | BinOp::Or(_) => has_temporary_reference(&binary.left),
+            _ => has_temporary_reference(&binary.left) || has_temporary_reference(&binary.right),
+        },
+        Expr::Unary(unary) => has_temporary_reference(&unary.expr),
+        Expr::Field(field) => has_temporary_reference(&field.base),
+        Expr::Index(index) => has_temporary_reference(&index.expr) || has_temporary_reference(&index.index),
+        Expr::Cast(cast) => has_temporary_reference(&cast.expr),
+        Expr::Tuple(tuple) => tuple.elems.iter().any(has_temporary_reference),
+        Expr::Array(array) => array.elems.iter().any(has_temporary_reference),
+        Expr::Struct(literal) => {
+            literal.fields.iter().any(|field| has_temporary_reference(&field.expr))
+                || literal.rest.as_deref().is_some_and(has_temporary_reference)
+        }
+        Expr::Try(question) => has_temporary_reference(&question.expr),
+        Expr::Await(awaited) => has_temporary_reference(&awaited.base),
+        _ => false,
+    }
+}
+
+/// A statement after which the end of its block is unreachable, so the block has type `!`.
+fn diverging(expr: &Expr) -> bool {
+    match strip_parens(expr) {
+        Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) => true,
+        Expr::Macro(mac) => diverging_macro(&mac.mac),
+        _ => false,
+    }
+}
+
+fn diverging_macro(mac: &syn::Macro) -> bool {
+    mac.path.segments.last().is_some_and(|segment| {
+        matches!(segment.ident.to_string().as_str(), "panic" | "unreachable" | "todo" | "unimplemented")
+    })
+}
+
+fn register_name(register: usize) -> Ident {
+    internal(&format!("__register{register}"))
+}
+
+/// The field of `Unresumed` that holds an argument.
+pub fn unresumed_field(arg: &crate::signature::Arg) -> Ident {
+    match &arg.binding {
+        ArgBinding::SelfValue { .. } => internal("self_"),
+        _ => Ident::new(&arg.param.to_string(), Span::mixed_site()),
+    }
+}
+
+/// `value?` in the resume function: `return` becomes the block's exit.
+pub fn try_operator(value: TokenStream, span: Span) -> TokenStream {
+    quote_spanned! {span=>
+        match ::unasync::__private::branch(#value) {
+            ::core::ops::ControlFlow::Continue(value) => value,
+            ::core::ops::ControlFlow::Break(residual) => {
+                break '__block ::unasync::__private::Exit::Return(
+                    ::unasync::__private::from_residual(residual),
+                )
+            }
+        }
+    }
+}
+
+pub fn unsupported_macro(mac: &syn::Macro) -> Error {
+    let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+    Error::new_spanned(
+        mac,
+        format!("unasync does not lower `.await` inside `{name}!` yet; move the `.await` into a `let` before it"),
+    )
+}
+
+fn struct_path(literal: &syn::ExprStruct) -> TokenStream {
+    match &literal.qself {
+        None => literal.path.to_token_stream(),
+        Some(_) => Expr::Struct(syn::ExprStruct { fields: Default::default(), rest: None, dot2_token: None, ..literal.clone() })
+            .to_token_stream()
+            .into_iter()
+            .take_while(|t| !matches!(t, proc_macro2::TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::Brace))
+            .collect(),
+    }
+}
+
+pub fn strip_parens(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Paren(paren) => strip_parens(&paren.expr),
+        Expr::Group(group) => strip_parens(&group.expr),
+        other => other,
+    }
+}
+
+fn contains_let(expr: &Expr) -> bool {
+    match strip_parens(expr) {
+        Expr::Let(_) => true,
+        Expr::Binary(binary) if matches!(binary.op, BinOp::And(_)) => {
+            contains_let(&binary.left) || contains_let(&binary.right)
+        }
+        _ => false,
+    }
+}
+
+/// A place expression whose evaluation has no side effects: it can be evaluated late.
+pub fn is_place(expr: &Expr) -> bool {
+    match strip_parens(expr) {
+        Expr::Path(path) => path.qself.is_none(),
+        Expr::Field(field) => is_place(&field.base),
+        Expr::Index(index) => is_place(&index.expr) && matches!(strip_parens(&index.index), Expr::Lit(_) | Expr::Path(_)),
+        Expr::Unary(unary) => matches!(unary.op, UnOp::Deref(_)) && is_place(&unary.expr),
+        _ => false,
+    }
+}
+
+pub fn single_ident(expr: &Expr) -> Option<String> {
+    match strip_parens(expr) {
+        Expr::Path(path)
+            if path.qself.is_none()
+                && path.path.leading_colon.is_none()
+                && path.path.segments.len() == 1
+                && path.path.segments[0].arguments.is_none() =>
+        {
+            Some(path.path.segments[0].ident.to_string())
+        }
+        _ => None,
+    }
+}
+
+fn is_compound_assignment(op: &BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::AddAssign(_)
+            | BinOp::SubAssign(_)
+            | BinOp::MulAssign(_)
+            | BinOp::DivAssign(_)
+            | BinOp::RemAssign(_)
+            | BinOp::BitXorAssign(_)
+            | BinOp::BitAndAssign(_)
+            | BinOp::BitOrAssign(_)
+            | BinOp::ShlAssign(_)
+            | BinOp::ShrAssign(_)
+    )
+}
+
+pub fn is_comparison(op: &BinOp) -> bool {
+    matches!(op, BinOp::Eq(_) | BinOp::Ne(_) | BinOp::Lt(_) | BinOp::Le(_) | BinOp::Gt(_) | BinOp::Ge(_))
+}
+
+/// `x`, `mut x`: a pattern that binds the whole value by value.
+fn simple_binding(pattern: &Pat) -> Option<&Ident> {
+    match pattern {
+        Pat::Ident(ident) if ident.by_ref.is_none() && ident.subpat.is_none() && is_binding_name(&ident.ident) => {
+            Some(&ident.ident)
+        }
+        _ => None,
+    }
+}
+
+/// Lowercase identifiers in patterns bind; capitalised ones name constants, unit structs and
+/// variants (`None`), as in rustc's resolution of ordinary code.
+pub fn is_binding_name(ident: &Ident) -> bool {
+    let name = ident.to_string();
+    let name = name.trim_start_matches("r#");
+    name.starts_with(|c: char| c.is_lowercase() || c == '_')
+}
+
+/// The names a pattern binds, in order.
+pub fn pattern_bindings(pattern: &Pat) -> Vec<String> {
+    struct Collector(Vec<String>);
+    impl<'a> syn::visit::Visit<'a> for Collector {
+        fn visit_pat_ident(&mut self, ident: &'a syn::PatIdent) {
+            if ident.subpat.is_some() || ident.by_ref.is_some() || ident.mutability.is_some() || is_binding_name(&ident.ident) {
+                self.0.push(ident.ident.to_string());
+            }
+            syn::visit::visit_pat_ident(self, ident);
+        }
+        fn visit_expr(&mut self, _: &'a Expr) {}
+    }
+    let mut collector = Collector(Vec::new());
+    syn::visit::Visit::visit_pat(&mut collector, pattern);
+    collector.0
+}
+
+/// Renames every binding of a pattern to a fresh local (`x` to `__bind_x`), for patterns whose
+/// bindings move into saved locals. `ref` bindings would point into a value that does not
+/// survive the block, so they are refused.
+fn rename_bindings(pattern: &mut Pat, names: &mut Vec<(String, Ident)>, allow_ref: bool) -> syn::Result<()> {
+    struct Renamer<'a> {
+        names: &'a mut Vec<(String, Ident)>,
+        error: Option<Error>,
+        allow_ref: bool,
+    }
+    impl syn::visit_mut::VisitMut for Renamer<'_> {
+        fn visit_pat_ident_mut(&mut self, ident: &mut syn::PatIdent) {
+            let binds = ident.subpat.is_some() || ident.by_ref.is_some() || ident.mutability.is_some() || is_binding_name(&ident.ident);
+            if binds {
+                if let Some(by_ref) = &ident.by_ref
+                    && !self.allow_ref
+                {
+                    self.error.get_or_insert_with(|| {
+                        Error::new(by_ref.span, "unasync does not lower a `ref` binding held across an `.await` yet")
+                    });
+                }
+                let name = ident.ident.to_string();
+                let local = internal(&format!("__bind_{}", name.trim_start_matches("r#")));
+                ident.ident = local.clone();
+                ident.mutability = None;
+                self.names.push((name, local));
+            }
+            syn::visit_mut::visit_pat_ident_mut(self, ident);
+        }
+        fn visit_field_pat_mut(&mut self, field: &mut syn::FieldPat) {
+            // `Point { x }` binds `x`: spell it `Point { x: __bind_x }`.
+            field.colon_token.get_or_insert_with(Default::default);
+            syn::visit_mut::visit_field_pat_mut(self, field);
+        }
+        fn visit_expr_mut(&mut self, _: &mut Expr) {}
+    }
+    let mut renamer = Renamer { names, error: None, allow_ref };
+    syn::visit_mut::VisitMut::visit_pat_mut(&mut renamer, pattern);
+    match renamer.error {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,118 @@
+//! Names in the body: which binding a path refers to, and which locals are saved in the frame.
+
+use std::collections::BTreeSet;
+
+use proc_macro2::{Ident, Span};
+
+/// A local that lives in the frame because it is in scope at a suspension point.
+pub struct Slot {
+    /// The field and accessor name: the user's name, made unique.
+    pub name: Ident,
+    pub kind: SlotKind,
+    /// The suspension points inside the local's scope.
+    pub awaits: BTreeSet<usize>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum SlotKind {
+    /// A `let` binding, a pattern binding or an argument.
+    Local,
+    /// A value computed before a later `.await` of the same statement.
+    Temporary,
+    /// The future of one `.await`.
+    Awaitee,
+    /// The iterator of a `for` loop.
+    Iterator,
+}
+
+/// Where a saved local lives, decided after the first lowering pass.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Placement {
+    /// In scope at several suspension points: a field of the frame that never moves (rustc's
+    /// promoted locals).
+    Prefix,
+    /// In scope at exactly one suspension point: a field of that state's variant, overlapping
+    /// with the locals of the other states.
+    Variant(usize),
+}
+
+impl Slot {
+    pub fn placement(&self) -> Placement {
+        match (self.awaits.len(), self.awaits.first()) {
+            (1, Some(&k)) => Placement::Variant(k),
+            _ => Placement::Prefix,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub enum Binding {
+    Slot(usize),
+    /// An ordinary Rust local of the resume function, possibly renamed.
+    Plain(Option<Ident>),
+}
+
+#[derive(Default)]
+pub struct Scope {
+    pub bindings: Vec<(String, Binding)>,
+    /// Saved locals declared in this scope, in declaration order.
+    pub slots: Vec<usize>,
+    /// A closure or async block: its body runs later, outside this frame's control flow.
+    pub barrier: bool,
+}
+
+pub enum Resolved {
+    Slot(usize),
+    Plain(Option<Ident>),
+    /// A saved local reached from inside a closure or async block.
+    CapturedSlot,
+}
+
+#[derive(Default)]
+pub struct Scopes {
+    pub stack: Vec<Scope>,
+}
+
+impl Scopes {
+    pub fn push(&mut self, scope: Scope) {
+        self.stack.push(scope);
+    }
+
+    pub fn pop(&mut self) -> Scope {
+        self.stack.pop().expect("scope stack underflow")
+    }
+
+    pub fn bind(&mut self, name: String, binding: Binding) {
+        self.stack.last_mut().expect("no scope").bindings.push((name, binding));
+    }
+
+    pub fn resolve(&self, name: &str) -> Option<Resolved> {
+        let mut crossed_barrier = false;
+        for scope in self.stack.iter().rev() {
+            if let Some((_, binding)) = scope.bindings.iter().rev().find(|(n, _)| n == name) {
+                return Some(match binding {
+                    Binding::Slot(_) if crossed_barrier => Resolved::CapturedSlot,
+                    Binding::Slot(id) => Resolved::Slot(*id),
+                    Binding::Plain(rename) => Resolved::Plain(rename.clone()),
+                });
+            }
+            crossed_barrier |= scope.barrier;
+        }
+        None
+    }
+
+    /// Every saved local in scope, outermost first.
+    pub fn live_slots(&self) -> impl Iterator<Item = usize> + '_ {
+        self.stack.iter().flat_map(|scope| scope.slots.iter().copied())
+    }
+
+    pub fn in_barrier(&self) -> bool {
+        self.stack.iter().any(|scope| scope.barrier)
+    }
+}
+
+/// Identifiers the expansion introduces are resolved at the macro's own site, so user code can
+/// neither see nor shadow them.
+pub fn internal(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
+}

@@ -1,0 +1,200 @@
+//! The plain `fn` that replaces the `async fn`.
+//!
+//! Input:
+//! ```text
+//! async fn read(&self, buf: &mut [u8], (a, b): (u8, u8)) -> usize
+//! ```
+//! Output:
+//! ```text
+//! fn read<'__life0, '__life1>(&'__life0 self, buf: &'__life1 mut [u8], __arg2: (u8, u8))
+//!     -> impl ::core::future::Future<Output = usize>
+//!         + ::unasync::__private::Captures<'__life0> + ::unasync::__private::Captures<'__life1>
+//! ```
+//! Every lifetime is named so the returned future can capture it (an `async fn` future captures
+//! all of them, in every edition); patterns become plain parameters and are bound in the body, as
+//! rustc does.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::visit_mut::VisitMut;
+use syn::{
+    FnArg, GenericArgument, GenericParam, Ident, Lifetime, LifetimeParam, Pat, ReceiverKind,
+    ReturnType, Type,
+};
+
+use crate::input::AsyncFn;
+
+pub struct Signature {
+    /// The rewritten signature, ready to precede the body.
+    pub tokens: TokenStream,
+    /// The arguments in order, as the future captures them.
+    pub args: Vec<Arg>,
+    /// The declared output type, `()` when there is none; `None` when it cannot be written inside
+    /// the body (it mentions `impl Trait`).
+    pub output: Option<Type>,
+}
+
+pub struct Arg {
+    /// The parameter's name in the rewritten signature.
+    pub param: Ident,
+    /// How the body binds it.
+    pub binding: ArgBinding,
+    pub span: Span,
+}
+
+pub enum ArgBinding {
+    /// `self`, `mut self`, `&self`, `self: Box<Self>`, ...
+    SelfValue { mutable: bool },
+    /// `x: T` or `mut x: T`.
+    Ident { ident: Ident, mutable: bool },
+    /// A destructuring pattern, bound from the parameter at the start of the body.
+    Pattern(Pat),
+}
+
+pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
+    let mut sig = function.sig.clone();
+    sig.asyncness = None;
+
+    let mut namer = LifetimeNamer { next: 0, added: Vec::new() };
+    let mut args = Vec::new();
+    for (index, input) in sig.inputs.iter_mut().enumerate() {
+        match input {
+            FnArg::Receiver(receiver) => {
+                let mutable = receiver.mutability.is_some();
+                match &mut receiver.kind {
+                    ReceiverKind::Reference(_, lifetime, _) => {
+                        let named = match lifetime.take() {
+                            Some(l) if l.ident != "_" => l,
+                            other => namer.fresh(other.map_or(receiver.self_token.span, |l| l.span())),
+                        };
+                        *lifetime = Some(named);
+                    }
+                    ReceiverKind::Typed(_, ty) => namer.visit_type_mut(ty),
+                    _ => {}
+                }
+                args.push(Arg {
+                    param: Ident::new("self", receiver.self_token.span),
+                    binding: ArgBinding::SelfValue { mutable },
+                    span: receiver.self_token.span,
+                });
+            }
+            FnArg::Typed(typed) => {
+                namer.visit_type_mut(&mut typed.ty);
+                let span = syn::spanned::Spanned::span(&typed.pat);
+                match &mut *typed.pat {
+                    Pat::Ident(ident) if ident.by_ref.is_none() && ident.subpat.is_none() => {
+                        let mutable = ident.mutability.is_some();
+                        args.push(Arg {
+                            param: ident.ident.clone(),
+                            binding: ArgBinding::Ident { ident: ident.ident.clone(), mutable },
+                            span,
+                        });
+                    }
+                    pattern => {
+                        let param = format_ident!("__arg{}", index, span = span);
+                        args.push(Arg {
+                            param: param.clone(),
+                            binding: ArgBinding::Pattern(pattern.clone()),
+                            span,
+                        });
+                        *pattern = syn::parse_quote_spanned!(span=> #param);
+                    }
+                }
+            }
+        }
+    }
+
+    for lifetime in namer.added {
+        sig.generics.params.push(GenericParam::Lifetime(LifetimeParam::new(lifetime)));
+    }
+    let captures = sig.generics.params.iter().filter_map(|param| match param {
+        GenericParam::Lifetime(l) => {
+            let lifetime = &l.lifetime;
+            Some(quote!(+ ::unasync::__private::Captures<#lifetime>))
+        }
+        _ => None,
+    });
+    let (output_tokens, output) = match &sig.output {
+        ReturnType::Default => (quote!(()), Some(syn::parse_quote!(()))),
+        ReturnType::Type(_, ty) => {
+            let nameable = !mentions_impl_trait(ty);
+            (quote!(#ty), nameable.then(|| (**ty).clone()))
+        }
+    };
+    let span = function.sig.fn_token.span;
+    let future = quote_spanned!(span=> impl ::core::future::Future<Output = #output_tokens> #(#captures)*);
+    sig.output = syn::parse2(quote!(-> #future))?;
+
+    let attrs = &function.attrs;
+    let vis = &function.vis;
+    let defaultness = &function.defaultness;
+    Ok(Signature {
+        tokens: quote! {
+            #(#attrs)*
+            #[allow(refining_impl_trait)]
+            #vis #defaultness #sig
+        },
+        args,
+        output,
+    })
+}
+
+/// Names elided lifetimes in argument types (`&T`, `Foo<'_>`), leaving higher-ranked positions
+/// (`Fn(&T)`, `fn(&T)`, `dyn for<'a>`) alone.
+struct LifetimeNamer {
+    next: usize,
+    added: Vec<Lifetime>,
+}
+
+impl LifetimeNamer {
+    fn fresh(&mut self, span: Span) -> Lifetime {
+        let lifetime = Lifetime::new(&format!("'__life{}", self.next), span);
+        self.next += 1;
+        self.added.push(lifetime.clone());
+        lifetime
+    }
+}
+
+impl VisitMut for LifetimeNamer {
+    fn visit_type_reference_mut(&mut self, reference: &mut syn::TypeReference) {
+        match &reference.lifetime {
+            Some(l) if l.ident != "_" => {}
+            _ => reference.lifetime = Some(self.fresh(reference.and_token.span)),
+        }
+        self.visit_type_mut(&mut reference.elem);
+    }
+    fn visit_generic_argument_mut(&mut self, argument: &mut GenericArgument) {
+        match argument {
+            GenericArgument::Lifetime(l) if l.ident == "_" => *l = self.fresh(l.span()),
+            other => syn::visit_mut::visit_generic_argument_mut(self, other),
+        }
+    }
+    fn visit_parenthesized_generic_arguments_mut(&mut self, _: &mut syn::ParenthesizedGenericArguments) {}
+    fn visit_type_fn_ptr_mut(&mut self, _: &mut syn::TypeFnPtr) {}
+    fn visit_type_trait_object_mut(&mut self, object: &mut syn::TypeTraitObject) {
+        for bound in &mut object.bounds {
+            if let syn::TypeParamBound::Lifetime(l) = bound
+                && l.ident == "_"
+            {
+                *l = self.fresh(l.span());
+            }
+        }
+    }
+}
+
+fn mentions_impl_trait(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl<'a> syn::visit::Visit<'a> for Finder {
+        fn visit_type_impl_trait(&mut self, _: &'a syn::TypeImplTrait) {
+            self.0 = true;
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.0
+}
+
+/// The name the body gives to `self` when it is a plain Rust local (`let self` is not Rust).
+pub fn self_local() -> Ident {
+    format_ident!("__self")
+}
