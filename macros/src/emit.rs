@@ -40,14 +40,14 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
 
     let suspend_variants: Vec<Ident> =
         (0..lowered.resume_blocks.len()).map(|k| format_ident!("Suspend{}", k)).collect();
-    let variant_fields: Vec<Vec<(usize, &Ident)>> = (0..lowered.resume_blocks.len())
+    let variant_fields: Vec<Vec<(usize, Ident)>> = (0..lowered.resume_blocks.len())
         .map(|k| {
             lowered
                 .slots
                 .iter()
                 .enumerate()
                 .filter(|(_, slot)| slot.placement() == Placement::Variant(k))
-                .map(|(id, slot)| (id, &slot.name))
+                .map(|(id, slot)| (id, slot.field()))
                 .collect()
         })
         .collect();
@@ -79,18 +79,16 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
             Placement::Prefix => quote!(&raw mut (*this).#name),
             Placement::Variant(k) => {
                 let variant = &suspend_variants[k];
+                let field = slot.field();
                 quote! {
                     match (*this).__state {
-                        __State::#variant { ref mut #name, .. } => #name,
+                        __State::#variant { ref mut #field, .. } => #field,
                         _ => ::core::unreachable!(),
                     }
                 }
             }
         };
         quote! {
-            /// # Safety
-            /// `this` points to the pinned frame; a local of a `Suspend` variant is reached only
-            /// while the frame is in that variant.
             #[inline(always)]
             unsafe fn #name(this: *mut Self) -> ::unasync::__private::Slot<#param> {
                 // SAFETY: guaranteed by the caller; no reference to the whole frame is created.
@@ -102,10 +100,6 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
         let enter = format_ident!("enter_{}", variant);
         let names = fields.iter().map(|(_, name)| name);
         quote! {
-            /// Makes `#variant` the current variant, its locals not yet initialised.
-            ///
-            /// # Safety
-            /// No local of the current variant is live.
             #[inline(always)]
             unsafe fn #enter(this: *mut Self) {
                 // SAFETY: guaranteed by the caller: overwriting the variant drops nothing live.
@@ -187,6 +181,9 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
                 __state: __State<#state_params>,
             }
 
+            // Each `unsafe fn` below requires `this` to point to the pinned frame. A local's
+            // accessor reaches a `Suspend` variant's field only while the frame is in that
+            // variant; `enter_SuspendK` requires that no local of the current variant is live.
             #[allow(non_snake_case, clippy::needless_lifetimes, clippy::missing_safety_doc)]
             impl<#params> __Frame<#params> {
                 #(#accessors)*

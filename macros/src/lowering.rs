@@ -221,7 +221,7 @@ impl Lowerer {
         self.begin_owner();
         for (arg, value) in signature.args.iter().zip(&arg_values) {
             match &arg.binding {
-                ArgBinding::SelfValue { .. } => {
+                ArgBinding::SelfValue => {
                     if body_awaits {
                         let slot = self.declare_slot("self_", SlotKind::Local, "self");
                         self.init_slot(slot, quote!(#value));
@@ -685,14 +685,13 @@ impl Lowerer {
             let temporaries = self.scopes.pop();
             self.drop_scope_slots(&temporaries);
             self.scopes.push(Scope::default());
-            let bindings = self.pattern_to_slots(pattern, value)?;
+            self.pattern_to_slots(pattern, value)?;
             let mut declared = self.scopes.pop();
             self.end_owner();
             // The new locals belong to the enclosing block, declared in pattern order.
             let scope = self.scopes.stack.last_mut().expect("no scope");
             scope.slots.append(&mut declared.slots);
             scope.bindings.append(&mut declared.bindings);
-            let _ = bindings;
         } else {
             // The temporaries of the initialiser end with the statement; the bindings outlive it.
             let register = self.new_register();
@@ -1597,7 +1596,7 @@ fn register_name(register: usize) -> Ident {
 /// The field of `Unresumed` that holds an argument.
 pub fn unresumed_field(arg: &crate::signature::Arg) -> Ident {
     match &arg.binding {
-        ArgBinding::SelfValue { .. } => internal("self_"),
+        ArgBinding::SelfValue => internal("self_"),
         _ => Ident::new(&arg.param.to_string(), Span::mixed_site()),
     }
 }

@@ -37,6 +37,15 @@ pub enum Placement {
 }
 
 impl Slot {
+    /// The field's name in the frame: every state calls its awaited future `__awaitee`, as
+    /// rustc does.
+    pub fn field(&self) -> Ident {
+        match self.kind {
+            SlotKind::Awaitee => Ident::new("__awaitee", self.name.span()),
+            _ => self.name.clone(),
+        }
+    }
+
     pub fn placement(&self) -> Placement {
         match (self.awaits.len(), self.awaits.first()) {
             (1, Some(&k)) => Placement::Variant(k),
@@ -106,9 +115,6 @@ impl Scopes {
         self.stack.iter().flat_map(|scope| scope.slots.iter().copied())
     }
 
-    pub fn in_barrier(&self) -> bool {
-        self.stack.iter().any(|scope| scope.barrier)
-    }
 }
 
 /// Identifiers the expansion introduces are resolved at the macro's own site, so user code can

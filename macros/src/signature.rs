@@ -44,7 +44,7 @@ pub struct Arg {
 
 pub enum ArgBinding {
     /// `self`, `mut self`, `&self`, `self: Box<Self>`, ...
-    SelfValue { mutable: bool },
+    SelfValue,
     /// `x: T` or `mut x: T`.
     Ident { ident: Ident, mutable: bool },
     /// A destructuring pattern, bound from the parameter at the start of the body.
@@ -60,7 +60,6 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
     for (index, input) in sig.inputs.iter_mut().enumerate() {
         match input {
             FnArg::Receiver(receiver) => {
-                let mutable = receiver.mutability.is_some();
                 match &mut receiver.kind {
                     ReceiverKind::Reference(_, lifetime, _) => {
                         let named = match lifetime.take() {
@@ -74,7 +73,7 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
                 }
                 args.push(Arg {
                     param: Ident::new("self", receiver.self_token.span),
-                    binding: ArgBinding::SelfValue { mutable },
+                    binding: ArgBinding::SelfValue,
                     span: receiver.self_token.span,
                 });
             }
