@@ -7,6 +7,8 @@
 
 mod awaits;
 mod emit;
+#[cfg(test)]
+mod fuzz;
 mod input;
 mod lowering;
 mod rewrite;
