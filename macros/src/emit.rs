@@ -18,32 +18,36 @@ use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::input::AsyncFn;
-use crate::lowering::{unresumed_field, Lowered};
+use crate::lowering::Lowered;
 use crate::scope::{internal, Placement};
 use crate::signature::{ArgBinding, Signature};
 
 pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> TokenStream {
     let shadow = shadow(function, signature);
-    let arg_params: Vec<Ident> = (0..signature.args.len()).map(|i| format_ident!("__A{}", i)).collect();
-    let slot_params: Vec<Ident> = (0..lowered.slots.len()).map(|i| format_ident!("__T{}", i)).collect();
-    let params = quote!(#(#arg_params,)* #(#slot_params,)*);
-    let variant_params = lowered
-        .slots
+    let slots = &lowered.slots;
+    let slot_params: Vec<Ident> = (0..slots.len()).map(|i| format_ident!("__T{}", i)).collect();
+    let params = quote!(#(#slot_params,)*);
+    let variant_params = slots
         .iter()
         .zip(&slot_params)
         .filter(|(slot, _)| slot.placement() != Placement::Prefix)
         .map(|(_, param)| param);
-    let state_params = quote!(#(#arg_params,)* #(#variant_params,)*);
-    let arg_fields: Vec<Ident> = signature.args.iter().map(unresumed_field).collect();
-    let arg_values = signature.args.iter().map(|arg| &arg.param);
-    let flag_count = lowered.slots.len();
+    let state_params = quote!(#(#variant_params,)*);
+    let count = slots.len();
+    // Drop flags the frame keeps, one bit each: only locals whose liveness at a suspension point
+    // depends on the path. The others are live exactly at the suspension points in their scope.
+    let dynamic: Vec<usize> = (0..count).filter(|&id| slots[id].dynamic).collect();
+    let flag_bytes = dynamic.len().div_ceil(8);
+    let bit = |id: usize| {
+        let position = dynamic.iter().position(|&d| d == id).expect("dynamic slot");
+        ((position / 8), 1u8 << (position % 8))
+    };
 
     let suspend_variants: Vec<Ident> =
         (0..lowered.resume_blocks.len()).map(|k| format_ident!("Suspend{}", k)).collect();
     let variant_fields: Vec<Vec<(usize, Ident)>> = (0..lowered.resume_blocks.len())
         .map(|k| {
-            lowered
-                .slots
+            slots
                 .iter()
                 .enumerate()
                 .filter(|(_, slot)| slot.placement() == Placement::Variant(k))
@@ -51,8 +55,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
                 .collect()
         })
         .collect();
-    let prefix: Vec<(usize, &Ident)> = lowered
-        .slots
+    let prefix: Vec<(usize, &Ident)> = slots
         .iter()
         .enumerate()
         .filter(|(_, slot)| slot.placement() == Placement::Prefix)
@@ -70,9 +73,30 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
         let param = &slot_params[*id];
         quote!(#name: ::core::mem::MaybeUninit<#param>)
     });
-    let prefix_inits = prefix.iter().map(|(_, name)| quote!(#name: ::core::mem::MaybeUninit::uninit()));
+    let mut arg_values = signature.args.iter().map(|arg| &arg.param);
+    let prefix_inits: Vec<TokenStream> = prefix
+        .iter()
+        .map(|(id, name)| {
+            if slots[*id].argument {
+                let value = arg_values.next().expect("argument value");
+                quote!(#name: ::core::mem::MaybeUninit::new(#value))
+            } else {
+                quote!(#name: ::core::mem::MaybeUninit::uninit())
+            }
+        })
+        .collect();
+    let initial_flags: Vec<u8> = (0..flag_bytes)
+        .map(|byte| {
+            dynamic
+                .iter()
+                .filter(|&&id| slots[id].argument && bit(id).0 == byte)
+                .fold(0u8, |flags, &id| flags | bit(id).1)
+        })
+        .collect();
+    let flags_def = (flag_bytes > 0).then(|| quote!(__drop_flags: [u8; #flag_bytes],));
+    let flags_init = (flag_bytes > 0).then(|| quote!(__drop_flags: [#(#initial_flags),*],));
 
-    let accessors = lowered.slots.iter().enumerate().map(|(id, slot)| {
+    let accessors = slots.iter().enumerate().map(|(id, slot)| {
         let name = &slot.name;
         let param = &slot_params[id];
         let value = match slot.placement() {
@@ -90,9 +114,9 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
         };
         quote! {
             #[inline(always)]
-            unsafe fn #name(this: *mut Self) -> ::unasync::__private::Slot<#param> {
+            unsafe fn #name(this: *mut Self, live: *mut [bool; #count]) -> ::unasync::__private::Slot<#param> {
                 // SAFETY: guaranteed by the caller; no reference to the whole frame is created.
-                unsafe { ::unasync::__private::Slot::new(#value, &raw mut (*this).__drop_flags[#id]) }
+                unsafe { ::unasync::__private::Slot::new(#value, &raw mut (*live)[#id]) }
             }
         }
     });
@@ -114,11 +138,42 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
             }
         }
     });
-    let drop_live = lowered.slots.iter().enumerate().rev().map(|(id, slot)| {
+    let drop_live = slots.iter().enumerate().rev().map(|(id, slot)| {
         let name = &slot.name;
         quote! {
-            if (*this).__drop_flags[#id] {
-                Self::#name(this).drop_if_live();
+            if (*live)[#id] {
+                Self::#name(this, live).drop_if_live();
+            }
+        }
+    });
+    let drop_arguments = slots.iter().filter(|slot| slot.argument).map(|slot| {
+        let name = &slot.name;
+        quote!(Self::#name(this, live).drop_if_live();)
+    });
+    let static_live = suspend_variants.iter().enumerate().map(|(k, variant)| {
+        let live = slots
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| !slot.dynamic && slot.awaits.contains(&k))
+            .map(|(id, _)| quote!(live[#id] = true;));
+        quote!(__State::#variant { .. } => { #(#live)* })
+    });
+    let arguments_live = slots
+        .iter()
+        .enumerate()
+        .filter(|(_, slot)| slot.argument && !slot.dynamic)
+        .map(|(id, _)| quote!(live[#id] = true;));
+    let restore_dynamic = dynamic.iter().map(|&id| {
+        let (byte, mask) = bit(id);
+        quote!(live[#id] = (*this).__drop_flags[#byte] & #mask != 0;)
+    });
+    let save_dynamic = dynamic.iter().map(|&id| {
+        let (byte, mask) = bit(id);
+        quote! {
+            if (*live)[#id] {
+                (*this).__drop_flags[#byte] |= #mask;
+            } else {
+                (*this).__drop_flags[#byte] &= !#mask;
             }
         }
     });
@@ -139,8 +194,8 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
         let index = index as u32;
         let target = edge.target as u32;
         let drops = edge.drops.iter().map(|id| {
-            let name = &lowered.slots[*id].name;
-            quote!(__Frame::#name(__this).drop_if_live();)
+            let name = &slots[*id].name;
+            quote!(if (*__live)[#id] { __Frame::#name(__this, __live).drop_if_live(); })
         });
         if edge.drops.is_empty() {
             quote!(#index => #target,)
@@ -168,7 +223,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
 
             #[allow(non_camel_case_types, dead_code, clippy::large_enum_variant)]
             enum __State<#state_params> {
-                Unresumed { #(#arg_fields: #arg_params,)* },
+                Unresumed,
                 #(#variant_defs,)*
                 Returned,
                 Panicked,
@@ -177,35 +232,51 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
             #[allow(non_camel_case_types)]
             struct __Frame<#params> {
                 #(#prefix_defs,)*
-                __drop_flags: [bool; #flag_count],
+                #flags_def
                 __state: __State<#state_params>,
             }
 
-            // Each `unsafe fn` below requires `this` to point to the pinned frame. A local's
-            // accessor reaches a `Suspend` variant's field only while the frame is in that
-            // variant; `enter_SuspendK` requires that no local of the current variant is live.
-            #[allow(non_snake_case, clippy::needless_lifetimes, clippy::missing_safety_doc)]
+            // Each `unsafe fn` below requires `this` to point to the pinned frame and `live` to
+            // the live flags of its locals. A local's accessor reaches a `Suspend` variant's
+            // field only while the frame is in that variant; `enter_SuspendK` requires that no
+            // local of the current variant is live.
+            #[allow(non_snake_case, unused_variables, clippy::needless_lifetimes, clippy::missing_safety_doc)]
             impl<#params> __Frame<#params> {
                 #(#accessors)*
                 #(#enters)*
 
-                /// Drops every live saved local, innermost first.
-                ///
-                /// # Safety
-                /// `this` points to the frame and its drop flags are accurate.
-                unsafe fn drop_live(this: *mut Self) {
+                /// Which locals are live, from the state and the saved drop flags.
+                unsafe fn restore_live(this: *mut Self) -> [bool; #count] {
+                    let mut live = [false; #count];
+                    // SAFETY: guaranteed by the caller.
+                    unsafe {
+                        match (*this).__state {
+                            __State::Unresumed => { #(#arguments_live)* }
+                            #(#static_live)*
+                            __State::Returned | __State::Panicked => return live,
+                        }
+                        #(#restore_dynamic)*
+                    }
+                    live
+                }
+
+                /// Saves the drop flags of the locals whose liveness depends on the path.
+                unsafe fn save_live(this: *mut Self, live: *mut [bool; #count]) {
+                    // SAFETY: guaranteed by the caller.
+                    unsafe { #(#save_dynamic)* }
+                }
+
+                /// Drops every live local, innermost first.
+                unsafe fn drop_live(this: *mut Self, live: *mut [bool; #count]) {
                     // SAFETY: a set flag means the local is initialised in the current variant.
                     unsafe { #(#drop_live)* }
                 }
 
                 /// The resume function unwound: drop what was live and poison the future.
-                ///
-                /// # Safety
-                /// As for `drop_live`.
-                unsafe fn unwind(this: *mut Self) {
+                unsafe fn unwind(this: *mut Self, live: *mut [bool; #count]) {
                     // SAFETY: guaranteed by the caller; afterwards nothing in the frame is live.
                     unsafe {
-                        Self::drop_live(this);
+                        Self::drop_live(this, live);
                         ::core::ptr::write(&raw mut (*this).__state, __State::Panicked);
                     }
                 }
@@ -213,9 +284,20 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
 
             impl<#params> ::core::ops::Drop for __Frame<#params> {
                 fn drop(&mut self) {
-                    // SAFETY: the flags are accurate whenever the future is not being polled;
-                    // the arguments of `Unresumed` are dropped by the enum's own drop glue.
-                    unsafe { Self::drop_live(self) }
+                    let this: *mut Self = self;
+                    // SAFETY: the future is not being polled, so the state and the saved flags
+                    // say exactly what is live.
+                    unsafe {
+                        let mut live = Self::restore_live(this);
+                        let live = &raw mut live;
+                        if ::core::matches!((*this).__state, __State::Unresumed) {
+                            // Never polled: the arguments go in declaration order, as rustc's
+                            // captured upvars do.
+                            #(#drop_arguments)*
+                        } else {
+                            Self::drop_live(this, live);
+                        }
+                    }
                 }
             }
 
@@ -223,19 +305,22 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
             let __future = ::unasync::__private::Machine::new(
                 __Frame {
                     #(#prefix_inits,)*
-                    __drop_flags: [false; #flag_count],
-                    __state: __State::Unresumed { #(#arg_fields: #arg_values,)* },
+                    #flags_init
+                    __state: __State::Unresumed,
                 },
                 move |__this, __cx| {
                     let mut __block: u32 = match unsafe { &(*__this).__state } {
-                        __State::Unresumed { .. } => 0,
+                        __State::Unresumed => 0,
                         #(#resume_arms)*
                         __State::Returned => ::unasync::__private::resumed_after_completion(),
                         __State::Panicked => ::unasync::__private::resumed_after_panicking(),
                     };
+                    // SAFETY: the frame is pinned and not borrowed elsewhere during this poll.
+                    let mut __live_flags = unsafe { __Frame::restore_live(__this) };
+                    let __live = &raw mut __live_flags;
                     // SAFETY: runs only while unwinding out of this function, when the flags
                     // are accurate (they are updated together with the locals).
-                    let __guard = ::unasync::__private::UnwindGuard::new(move || unsafe { __Frame::unwind(__this) });
+                    let __guard = ::unasync::__private::UnwindGuard::new(move || unsafe { __Frame::unwind(__this, __live) });
                     #(#registers)*
                     let __output = loop {
                         let __exit: #exit_type = match __block {
@@ -253,7 +338,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
                     // SAFETY: the body finished: whatever is still live is dropped, the future
                     // is done.
                     unsafe {
-                        __Frame::drop_live(__this);
+                        __Frame::drop_live(__this, __live);
                         ::core::ptr::write(&raw mut (*__this).__state, __State::Returned);
                     }
                     __guard.disarm();

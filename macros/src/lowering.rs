@@ -88,8 +88,7 @@ pub fn lower(function: &AsyncFn, signature: &Signature) -> syn::Result<Lowered> 
     // The first pass finds the suspension points in each saved local's scope; the second knows
     // where every local lives and emits the code.
     let first = Lowerer::new(None).run(function, signature)?;
-    let placements = first.slots.iter().map(Slot::placement).collect();
-    Lowerer::new(Some(placements)).run(function, signature)
+    Lowerer::new(Some(first.slots)).run(function, signature)
 }
 
 pub(crate) struct Target {
@@ -154,7 +153,8 @@ impl BasicBlock {
 }
 
 pub(crate) struct Lowerer {
-    placements: Option<Vec<Placement>>,
+    /// The saved locals as the first pass found them: where they live, which are dynamic.
+    first_pass: Option<Vec<Slot>>,
     pub(crate) slots: Vec<Slot>,
     pub(crate) scopes: Scopes,
     pub(crate) targets: Vec<Target>,
@@ -172,12 +172,16 @@ pub(crate) struct Lowerer {
     /// Lowering an operand that must survive a suspension point: `&value` inside it borrows a
     /// temporary that lives to the end of the statement, so the temporary is saved too.
     hoist_references: bool,
+    /// Temporaries saved for a later `.await` whose move-out is not emitted yet, and those whose
+    /// move-out is: a consumed temporary is not saved at the suspension points that follow.
+    pending_temporaries: Vec<usize>,
+    consumed: std::collections::BTreeSet<usize>,
 }
 
 impl Lowerer {
-    fn new(placements: Option<Vec<Placement>>) -> Self {
+    fn new(first_pass: Option<Vec<Slot>>) -> Self {
         Lowerer {
-            placements,
+            first_pass,
             slots: Vec::new(),
             scopes: Scopes::default(),
             targets: Vec::new(),
@@ -191,70 +195,60 @@ impl Lowerer {
             next_value: 0,
             next_start: 0,
             hoist_references: false,
+            pending_temporaries: Vec::new(),
+            consumed: Default::default(),
         }
     }
 
     // Input:
     //     async fn f(a: A, (b, c): (B, C)) -> R { body }
-    // Output (basic block 0):
-    //     let (__arg0, __arg1) = <move the arguments out of Unresumed>;
-    //     let a = __arg0;            // saved or plain, as any local
-    //     let (b, c) = __arg1;
+    // Output (basic block 0), the arguments already in their frame fields `a` and `__arg1`:
+    //     <a is the body's local `a` when the body suspends, else `let a = a.take()`>
+    //     let (b, c) = __arg1.take();      // saved or plain, as any local
     //     <body, its value into a register>
     //     break '__block Exit::Return(<register>)
+    // rustc stores each argument twice (captured, then moved into the body's local); here the
+    // captured argument is the local.
     fn run(mut self, function: &AsyncFn, signature: &Signature) -> syn::Result<Lowered> {
         let body_awaits = block_awaits(&function.block);
-        let arg_values: Vec<Ident> =
-            (0..signature.args.len()).map(|i| internal(&format!("__arg{i}"))).collect();
-        let fields: Vec<Ident> = signature.args.iter().map(unresumed_field).collect();
-        self.emit(quote! {
-            let (#(#arg_values,)*) = match unsafe {
-                // SAFETY: the frame is pinned and was just found in `Unresumed`; the arguments
-                // are moved out once and the state no longer owns them.
-                ::core::ptr::replace(&raw mut (*__this).__state, __State::Panicked)
-            } {
-                __State::Unresumed { #(#fields,)* } => (#(#fields,)*),
-                _ => ::core::unreachable!(),
-            };
-        });
         self.scopes.push(Scope::default());
         self.begin_owner();
-        for (arg, value) in signature.args.iter().zip(&arg_values) {
+        for (index, arg) in signature.args.iter().enumerate() {
+            let field = unresumed_field(arg).to_string();
+            let id = self.declare_slot(&field, SlotKind::Argument, "");
+            self.slots[id].argument = true;
+            let slot = self.slot(id);
+            // SAFETY: arguments are initialised when the future is created.
+            let take = quote!(unsafe { #slot.take() });
             match &arg.binding {
+                ArgBinding::SelfValue if body_awaits => {
+                    self.scopes.bind("self".into(), Binding::Slot(id));
+                }
                 ArgBinding::SelfValue => {
-                    if body_awaits {
-                        let slot = self.declare_slot("self_", SlotKind::Local, "self");
-                        self.init_slot(slot, quote!(#value));
-                    } else {
-                        let local = self_local();
-                        self.emit(quote!(let #local = #value;));
-                        self.scopes.bind("self".into(), Binding::Plain(Some(local)));
-                    }
+                    self.mark_taken(id);
+                    let local = self_local();
+                    self.emit(quote!(let #local = #take;));
+                    self.scopes.bind("self".into(), Binding::Plain(Some(local)));
+                }
+                ArgBinding::Ident { ident, .. } if body_awaits => {
+                    self.scopes.bind(ident.to_string(), Binding::Slot(id));
                 }
                 ArgBinding::Ident { ident, mutable } => {
-                    if body_awaits {
-                        let slot = self.declare_slot(&ident.to_string(), SlotKind::Local, &ident.to_string());
-                        self.init_slot(slot, quote!(#value));
-                    } else {
-                        let mutability = mutable.then(|| quote!(mut));
-                        self.emit(quote_spanned!(arg.span=> let #mutability #ident = #value;));
-                        self.scopes.bind(ident.to_string(), Binding::Plain(None));
-                    }
+                    self.mark_taken(id);
+                    let mutability = mutable.then(|| quote!(mut));
+                    self.emit(quote_spanned!(arg.span=> let #mutability #ident = #take;));
+                    self.scopes.bind(ident.to_string(), Binding::Plain(None));
+                }
+                // `_` keeps the argument alive until the end of the body, as rustc does.
+                ArgBinding::Pattern(Pat::Wild(_)) if body_awaits => {}
+                ArgBinding::Pattern(Pat::Wild(_)) => {
+                    self.mark_taken(id);
+                    let local = internal(&format!("__arg{index}"));
+                    self.emit(quote!(let #local = #take;));
                 }
                 ArgBinding::Pattern(pattern) => {
-                    if matches!(pattern, Pat::Wild(_)) {
-                        // `_` keeps the argument alive until the end of the body, as rustc does.
-                        let name = format!("__arg{}", self.slots.len());
-                        if body_awaits {
-                            let slot = self.declare_slot(&name, SlotKind::Local, &name);
-                            self.init_slot(slot, quote!(#value));
-                        } else {
-                            let local = internal(&name);
-                            self.emit(quote!(let #local = #value;));
-                        }
-                    } else {
-                        self.bind_pattern(pattern, quote!(#value), body_awaits)?;
-                    }
+                    self.mark_taken(id);
+                    self.bind_pattern(pattern, take, body_awaits)?;
                 }
             }
         }
@@ -313,6 +307,17 @@ impl Lowerer {
             // Code after a `return`, `break` or `continue`: unreachable, but rustc still checks it.
             let dead = self.new_block();
             self.start_block(dead);
+        }
+        if !self.pending_temporaries.is_empty() {
+            let mut mentioned = std::collections::BTreeSet::new();
+            collect_idents(&tokens, &mut mentioned);
+            let slots = &self.slots;
+            let (consumed, pending): (Vec<usize>, Vec<usize>) = self
+                .pending_temporaries
+                .iter()
+                .partition(|&&id| mentioned.contains(&slots[id].name.to_string()));
+            self.consumed.extend(consumed);
+            self.pending_temporaries = pending;
         }
         self.blocks[self.current].extend(tokens);
     }
@@ -418,7 +423,8 @@ impl Lowerer {
             name = format!("{}_{}", preferred.trim_start_matches("r#"), suffix);
             suffix += 1;
         }
-        self.slots.push(Slot { name: internal(&name), kind, awaits: Default::default() });
+        let dynamic = self.first_pass.as_ref().is_some_and(|first| first[self.slots.len()].dynamic);
+        self.slots.push(Slot { name: internal(&name), kind, awaits: Default::default(), argument: false, dynamic });
         let id = self.slots.len() - 1;
         let scope = self.scopes.stack.last_mut().expect("no scope");
         scope.slots.push(id);
@@ -428,10 +434,16 @@ impl Lowerer {
         id
     }
 
-    /// The frame accessor of a saved local: `__Frame::name(__this)`.
+    /// The frame accessor of a saved local: `__Frame::name(__this, __live)`.
     pub(crate) fn slot(&self, id: usize) -> TokenStream {
         let name = &self.slots[id].name;
-        quote!(__Frame::#name(__this))
+        quote!(__Frame::#name(__this, __live))
+    }
+
+    /// The local is moved out somewhere: whether it is live at a suspension point depends on the
+    /// path, so its drop flag is saved in the frame.
+    pub(crate) fn mark_taken(&mut self, id: usize) {
+        self.slots[id].dynamic = true;
     }
 
     /// `local = value` at the local's declaration.
@@ -457,8 +469,8 @@ impl Lowerer {
     }
 
     fn placement(&self, id: usize) -> Placement {
-        match &self.placements {
-            Some(placements) => placements[id],
+        match &self.first_pass {
+            Some(first) => first[id].placement(),
             None => Placement::Prefix,
         }
     }
@@ -470,10 +482,19 @@ impl Lowerer {
         id
     }
 
+    /// A temporary moved out exactly once, where the expression using it is evaluated.
+    fn save_moved_temporary(&mut self, value: TokenStream) -> usize {
+        let id = self.save_temporary(value);
+        self.pending_temporaries.push(id);
+        id
+    }
+
     pub(crate) fn drop_slots(&self, slots: impl IntoIterator<Item = usize>) -> TokenStream {
+        // The flag is checked first: a local that is not live may belong to a variant the frame
+        // has left.
         let drops = slots.into_iter().map(|id| {
             let slot = self.slot(id);
-            quote!(#slot.drop_if_live();)
+            quote!(if (*__live)[#id] { #slot.drop_if_live(); })
         });
         // SAFETY: the flags say which of these locals are live.
         quote!(unsafe { #(#drops)* })
@@ -614,6 +635,7 @@ impl Lowerer {
             };
             let name = ident.ident.to_string();
             let id = self.declare_slot(&name, SlotKind::Local, &name);
+            self.mark_taken(id);
             let slot = self.slot(id);
             if let Placement::Variant(k) = self.placement(id) {
                 let enter = format_ident!("enter_Suspend{}", k);
@@ -800,7 +822,7 @@ impl Lowerer {
                         }
                     } else {
                         let value = self.saved_operand(expr)?;
-                        let id = self.save_temporary(value);
+                        let id = self.save_moved_temporary(value);
                         let slot = self.slot(id);
                         // SAFETY: initialised just above; moved out exactly once, here.
                         quote!(unsafe { #slot.take() })
@@ -1038,13 +1060,15 @@ impl Lowerer {
     fn lower_await(&mut self, future: TokenStream, span: Span) -> syn::Result<TokenStream> {
         let k = self.resume_blocks.len();
         self.resume_blocks.push(usize::MAX);
-        for id in self.scopes.live_slots().collect::<Vec<_>>() {
-            self.slots[id].awaits.insert(k);
-        }
         self.scopes.push(Scope::default());
         let awaitee = self.declare_slot(&format!("__awaitee{k}"), SlotKind::Awaitee, "");
-        self.slots[awaitee].awaits.insert(k);
         self.init_slot(awaitee, quote_spanned!(span=> ::core::future::IntoFuture::into_future(#future)));
+        // Saved here: every local in scope, but temporaries the awaited expression consumed.
+        for id in self.scopes.live_slots().collect::<Vec<_>>() {
+            if !self.consumed.contains(&id) {
+                self.slots[id].awaits.insert(k);
+            }
+        }
         let resume = self.new_block();
         self.resume_blocks[k] = resume;
         self.goto(resume);
@@ -1058,6 +1082,8 @@ impl Lowerer {
             let #value = match unsafe { ::unasync::__private::poll_awaitee(#slot.value, __cx) } {
                 ::core::task::Poll::Ready(value) => value,
                 ::core::task::Poll::Pending => {
+                    // SAFETY: the flags are accurate at a suspension point.
+                    unsafe { __Frame::save_live(__this, __live) };
                     __guard.disarm();
                     return ::core::task::Poll::Pending;
                 }
@@ -1542,6 +1568,18 @@ impl Lowerer {
         };
         let edge = self.edge_to(destination, drops);
         Ok(quote!({ #write #edge }))
+    }
+}
+
+fn collect_idents(tokens: &TokenStream, into: &mut std::collections::BTreeSet<String>) {
+    for token in tokens.clone() {
+        match token {
+            proc_macro2::TokenTree::Ident(ident) => {
+                into.insert(ident.to_string());
+            }
+            proc_macro2::TokenTree::Group(group) => collect_idents(&group.stream(), into),
+            _ => {}
+        }
     }
 }
 

@@ -79,6 +79,9 @@ impl Rewriter<'_> {
         let span = expr.span();
         match self.lowerer.scopes.resolve(&name) {
             Some(Resolved::Slot(id)) => {
+                if use_ == Use::Value {
+                    self.lowerer.mark_taken(id);
+                }
                 let slot = self.lowerer.slot(id);
                 let tokens = match use_ {
                     // SAFETY: the borrow checker accepted the user's body, so the local is

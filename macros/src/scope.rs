@@ -5,15 +5,22 @@ use std::collections::BTreeSet;
 use proc_macro2::{Ident, Span};
 
 /// A local that lives in the frame because it is in scope at a suspension point.
+#[derive(Clone)]
 pub struct Slot {
     /// The field and accessor name: the user's name, made unique.
     pub name: Ident,
     pub kind: SlotKind,
     /// The suspension points inside the local's scope.
     pub awaits: BTreeSet<usize>,
+    /// An argument: stored in the frame from the start, dropped in declaration order if the
+    /// future never ran.
+    pub argument: bool,
+    /// Whether it is live at a suspension point depends on the path taken (it may have been
+    /// moved out, or declared without a value): its drop flag is kept in the frame.
+    pub dynamic: bool,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum SlotKind {
     /// A `let` binding, a pattern binding or an argument.
     Local,
@@ -23,6 +30,8 @@ pub enum SlotKind {
     Awaitee,
     /// The iterator of a `for` loop.
     Iterator,
+    /// An argument as the future captured it; the body's local when the body binds it by name.
+    Argument,
 }
 
 /// Where a saved local lives, decided after the first lowering pass.
@@ -47,6 +56,10 @@ impl Slot {
     }
 
     pub fn placement(&self) -> Placement {
+        if self.argument {
+            // Initialised while the future is still `Unresumed`.
+            return Placement::Prefix;
+        }
         match (self.awaits.len(), self.awaits.first()) {
             (1, Some(&k)) => Placement::Variant(k),
             _ => Placement::Prefix,
