@@ -18,19 +18,23 @@ use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::input::AsyncFn;
-use crate::lowering::Lowered;
+use crate::lowering::{poll_local_name, Lowered};
 use crate::scope::{internal, Placement};
 use crate::signature::{ArgBinding, Signature};
 
 pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> TokenStream {
     let shadow = shadow(function, signature);
     let slots = &lowered.slots;
+    // One type parameter per local kept in the frame; rustc infers them from the resume function.
     let slot_params: Vec<Ident> = (0..slots.len()).map(|i| format_ident!("__T{}", i)).collect();
-    let params = quote!(#(#slot_params,)*);
+    let in_frame = |id: &usize| slots[*id].placement() != Placement::PollLocal;
+    let frame_ids: Vec<usize> = (0..slots.len()).filter(in_frame).collect();
+    let frame_params = frame_ids.iter().map(|&id| &slot_params[id]);
+    let params = quote!(#(#frame_params,)*);
     let variant_params = slots
         .iter()
         .zip(&slot_params)
-        .filter(|(slot, _)| slot.placement() != Placement::Prefix)
+        .filter(|(slot, _)| matches!(slot.placement(), Placement::Variant(_)))
         .map(|(_, param)| param);
     let state_params = quote!(#(#variant_params,)*);
     let count = slots.len();
@@ -96,11 +100,11 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
     let flags_def = (flag_bytes > 0).then(|| quote!(__drop_flags: [u8; #flag_bytes],));
     let flags_init = (flag_bytes > 0).then(|| quote!(__drop_flags: [#(#initial_flags),*],));
 
-    let accessors = slots.iter().enumerate().map(|(id, slot)| {
+    let accessors = slots.iter().enumerate().filter(|(id, _)| in_frame(id)).map(|(id, slot)| {
         let name = &slot.name;
         let param = &slot_params[id];
         let value = match slot.placement() {
-            Placement::Prefix => quote!(&raw mut (*this).#name),
+            Placement::Prefix | Placement::PollLocal => quote!(&raw mut (*this).#name),
             Placement::Variant(k) => {
                 let variant = &suspend_variants[k];
                 let field = slot.field();
@@ -138,7 +142,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
             }
         }
     });
-    let drop_live = slots.iter().enumerate().rev().map(|(id, slot)| {
+    let drop_live = slots.iter().enumerate().rev().filter(|(id, _)| in_frame(id)).map(|(id, slot)| {
         let name = &slot.name;
         quote! {
             if (*live)[#id] {
@@ -193,9 +197,9 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
     let edges = lowered.edges.iter().enumerate().map(|(index, edge)| {
         let index = index as u32;
         let target = edge.target as u32;
-        let drops = edge.drops.iter().map(|id| {
-            let name = &slots[*id].name;
-            quote!(if (*__live)[#id] { __Frame::#name(__this, __live).drop_if_live(); })
+        let drops = edge.drops.iter().map(|&id| {
+            let slot = access(lowered, id);
+            quote!(if (*__live)[#id] { #slot.drop_if_live(); })
         });
         if edge.drops.is_empty() {
             quote!(#index => #target,)
@@ -208,6 +212,21 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
                 }
             }
         }
+    });
+    let poll_locals: Vec<Ident> = slots
+        .iter()
+        .filter(|slot| slot.placement() == Placement::PollLocal)
+        .map(|slot| poll_local_name(&slot.name))
+        .collect();
+    let poll_local_pointers: Vec<Ident> = poll_locals.iter().map(|local| format_ident!("{}_ptr", local)).collect();
+    let drop_all = slots.iter().enumerate().rev().map(|(id, slot)| {
+        let slot = if slot.placement() == Placement::PollLocal {
+            let pointer = format_ident!("{}_ptr", poll_local_name(&slot.name));
+            quote!(::unasync::__private::Slot::new(#pointer, &raw mut (*__live)[#id]))
+        } else {
+            access(lowered, id)
+        };
+        quote!(if (*__live)[#id] { #slot.drop_if_live(); })
     });
     let exit_type = match &signature.output {
         Some(output) => quote!(::unasync::__private::Exit<#output>),
@@ -272,14 +291,6 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
                     unsafe { #(#drop_live)* }
                 }
 
-                /// The resume function unwound: drop what was live and poison the future.
-                unsafe fn unwind(this: *mut Self, live: *mut [bool; #count]) {
-                    // SAFETY: guaranteed by the caller; afterwards nothing in the frame is live.
-                    unsafe {
-                        Self::drop_live(this, live);
-                        ::core::ptr::write(&raw mut (*this).__state, __State::Panicked);
-                    }
-                }
             }
 
             impl<#params> ::core::ops::Drop for __Frame<#params> {
@@ -318,9 +329,19 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
                     // SAFETY: the frame is pinned and not borrowed elsewhere during this poll.
                     let mut __live_flags = unsafe { __Frame::restore_live(__this) };
                     let __live = &raw mut __live_flags;
-                    // SAFETY: runs only while unwinding out of this function, when the flags
-                    // are accurate (they are updated together with the locals).
-                    let __guard = ::unasync::__private::UnwindGuard::new(move || unsafe { __Frame::unwind(__this, __live) });
+                    #(
+                        let mut #poll_locals = ::core::mem::MaybeUninit::uninit();
+                        let #poll_local_pointers = &raw mut #poll_locals;
+                    )*
+                    // Drops every live local, innermost first, in the frame or on this stack.
+                    // SAFETY: called only where the flags are accurate (they are updated
+                    // together with the locals), and the locals are not used afterwards.
+                    let __drop_all = move || unsafe { #(#drop_all)* };
+                    // SAFETY: runs only while unwinding out of this function.
+                    let __guard = ::unasync::__private::UnwindGuard::new(move || unsafe {
+                        __drop_all();
+                        ::core::ptr::write(&raw mut (*__this).__state, __State::Panicked);
+                    });
                     #(#registers)*
                     let __output = loop {
                         let __exit: #exit_type = match __block {
@@ -337,10 +358,9 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
                     };
                     // SAFETY: the body finished: whatever is still live is dropped, the future
                     // is done.
-                    unsafe {
-                        __Frame::drop_live(__this, __live);
-                        ::core::ptr::write(&raw mut (*__this).__state, __State::Returned);
-                    }
+                    __drop_all();
+                    // SAFETY: nothing in the frame is live any more.
+                    unsafe { ::core::ptr::write(&raw mut (*__this).__state, __State::Returned) };
                     __guard.disarm();
                     ::core::task::Poll::Ready(__output)
                 },
@@ -348,6 +368,16 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
             __future
         }
     }
+}
+
+/// A local's accessor, as the lowering writes it.
+fn access(lowered: &Lowered, id: usize) -> TokenStream {
+    let name = &lowered.slots[id].name;
+    if lowered.slots[id].placement() == Placement::PollLocal {
+        let local = poll_local_name(name);
+        return quote!(::unasync::__private::Slot::new(&raw mut #local, &raw mut (*__live)[#id]));
+    }
+    quote!(__Frame::#name(__this, __live))
 }
 
 /// The body as the user wrote it, in a branch that never runs, so rustc checks it exactly as it

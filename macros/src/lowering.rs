@@ -131,11 +131,19 @@ struct BasicBlock {
     /// inference sees each local's initialisation before its uses.
     started: usize,
     registers: std::collections::BTreeSet<usize>,
+    /// An edge already leaves from the middle of this block: what follows may be skipped.
+    exited: bool,
 }
 
 impl BasicBlock {
     fn new() -> Self {
-        BasicBlock { parts: vec![TokenStream::new()], terminated: false, started: 0, registers: Default::default() }
+        BasicBlock {
+            parts: vec![TokenStream::new()],
+            terminated: false,
+            started: 0,
+            registers: Default::default(),
+            exited: false,
+        }
     }
 
     fn extend(&mut self, tokens: TokenStream) {
@@ -176,6 +184,8 @@ pub(crate) struct Lowerer {
     /// move-out is: a consumed temporary is not saved at the suspension points that follow.
     pending_temporaries: Vec<usize>,
     consumed: std::collections::BTreeSet<usize>,
+    /// For each suspension point, the basic block that suspends there.
+    suspending_blocks: Vec<usize>,
 }
 
 impl Lowerer {
@@ -197,6 +207,7 @@ impl Lowerer {
             hoist_references: false,
             pending_temporaries: Vec::new(),
             consumed: Default::default(),
+            suspending_blocks: Vec::new(),
         }
     }
 
@@ -268,6 +279,17 @@ impl Lowerer {
                 pending.extend(self.edges.iter().filter(|edge| edge.source == block).map(|edge| edge.target));
             }
         }
+        if self.first_pass.is_none() {
+            self.find_poll_locals(&reachable);
+        } else {
+            // The emitted code follows the first pass's decisions; report them.
+            let first = self.first_pass.take().expect("first pass");
+            for (slot, first) in self.slots.iter_mut().zip(first) {
+                slot.awaits = first.awaits;
+                slot.dynamic = first.dynamic;
+                slot.poll_local = first.poll_local;
+            }
+        }
         let used_registers: std::collections::BTreeSet<usize> = self
             .blocks
             .iter()
@@ -298,6 +320,31 @@ impl Lowerer {
             edges: self.edges,
             items: self.items,
         })
+    }
+
+    /// A local moved exactly once, never borrowed nor assigned, whose move happens on every path
+    /// to each suspension point in its scope, is not live at any of them (rustc does not save
+    /// such locals either): it can live on the resume function's stack.
+    fn find_poll_locals(&mut self, reachable: &[bool]) {
+        let dominators = dominators(self.blocks.len(), reachable, &self.edges);
+        for slot in &mut self.slots {
+            let usage = &slot.usage;
+            let candidate = matches!(slot.kind, SlotKind::Local)
+                && usage.takes == 1
+                && !usage.conditional_take
+                && usage.places == 0
+                && !usage.assigned;
+            if candidate
+                && slot.awaits.iter().all(|&k| {
+                    let suspending = self.suspending_blocks[k];
+                    dominators[suspending].contains(&usage.take_block)
+                })
+            {
+                slot.poll_local = true;
+                slot.dynamic = false;
+                slot.awaits.clear();
+            }
+        }
     }
 
     // ---- basic blocks -------------------------------------------------------------------------
@@ -367,6 +414,7 @@ impl Lowerer {
     /// An edge token: `break '__block Exit::Edge(n)`.
     pub(crate) fn edge_to(&mut self, target: usize, drops: Vec<usize>) -> TokenStream {
         self.edges.push(Edge { drops, target, source: self.current });
+        self.blocks[self.current].exited = true;
         let edge = (self.edges.len() - 1) as u32;
         quote!(break '__block ::unasync::__private::Exit::Edge(#edge))
     }
@@ -423,8 +471,19 @@ impl Lowerer {
             name = format!("{}_{}", preferred.trim_start_matches("r#"), suffix);
             suffix += 1;
         }
-        let dynamic = self.first_pass.as_ref().is_some_and(|first| first[self.slots.len()].dynamic);
-        self.slots.push(Slot { name: internal(&name), kind, awaits: Default::default(), argument: false, dynamic });
+        let (dynamic, poll_local) = match &self.first_pass {
+            Some(first) => (first[self.slots.len()].dynamic, first[self.slots.len()].poll_local),
+            None => (false, false),
+        };
+        self.slots.push(Slot {
+            name: internal(&name),
+            kind,
+            awaits: Default::default(),
+            argument: false,
+            dynamic,
+            usage: Default::default(),
+            poll_local,
+        });
         let id = self.slots.len() - 1;
         let scope = self.scopes.stack.last_mut().expect("no scope");
         scope.slots.push(id);
@@ -437,13 +496,35 @@ impl Lowerer {
     /// The frame accessor of a saved local: `__Frame::name(__this, __live)`.
     pub(crate) fn slot(&self, id: usize) -> TokenStream {
         let name = &self.slots[id].name;
+        if self.placement(id) == Placement::PollLocal {
+            let local = poll_local_name(name);
+            return quote!(::unasync::__private::Slot::new(&raw mut #local, &raw mut (*__live)[#id]));
+        }
         quote!(__Frame::#name(__this, __live))
     }
 
-    /// The local is moved out somewhere: whether it is live at a suspension point depends on the
+    /// The local is moved out here: whether it is live at a suspension point depends on the
     /// path, so its drop flag is saved in the frame.
     pub(crate) fn mark_taken(&mut self, id: usize) {
-        self.slots[id].dynamic = true;
+        self.record_take(id, false);
+    }
+
+    pub(crate) fn record_take(&mut self, id: usize, conditional: bool) {
+        let current = self.current;
+        let exited = self.blocks[current].exited;
+        let slot = &mut self.slots[id];
+        slot.dynamic = true;
+        slot.usage.takes += 1;
+        slot.usage.conditional_take |= conditional || exited;
+        slot.usage.take_block = current;
+    }
+
+    pub(crate) fn record_place(&mut self, id: usize) {
+        self.slots[id].usage.places += 1;
+    }
+
+    pub(crate) fn record_assignment(&mut self, id: usize) {
+        self.slots[id].usage.assigned = true;
     }
 
     /// `local = value` at the local's declaration.
@@ -461,7 +542,7 @@ impl Lowerer {
                     unsafe { __Frame::#enter(__this); #slot.init(#value) };
                 });
             }
-            Placement::Prefix => {
+            Placement::Prefix | Placement::PollLocal => {
                 // SAFETY: the local's scope starts here: nothing of it is live yet.
                 self.emit(quote!(unsafe { #slot.init(#value) };));
             }
@@ -635,7 +716,8 @@ impl Lowerer {
             };
             let name = ident.ident.to_string();
             let id = self.declare_slot(&name, SlotKind::Local, &name);
-            self.mark_taken(id);
+            self.slots[id].dynamic = true;
+            self.record_assignment(id);
             let slot = self.slot(id);
             if let Placement::Variant(k) = self.placement(id) {
                 let enter = format_ident!("enter_Suspend{}", k);
@@ -807,7 +889,7 @@ impl Lowerer {
         for (index, &(expr, use_)) in children.iter().enumerate() {
             let lowered = match last {
                 Some(last) if index < last => {
-                    if use_ != Use::Value && is_place(expr) {
+                    if (use_ != Use::Value && is_place(expr)) || self.is_constant(expr) {
                         self.operand(expr, use_)?
                     } else if let Expr::Reference(reference) = strip_parens(expr)
                         && !is_place(&reference.expr)
@@ -842,6 +924,20 @@ impl Lowerer {
             out.push(lowered);
         }
         Ok(out)
+    }
+
+    /// A literal or a path that names no local: evaluating it later gives the same value, so it
+    /// need not be saved across a suspension point (rustc does not save constants either).
+    fn is_constant(&self, expr: &Expr) -> bool {
+        match strip_parens(expr) {
+            Expr::Lit(_) => true,
+            Expr::Path(path) => match single_ident(expr) {
+                Some(name) => self.scopes.resolve(&name).is_none(),
+                None => path.qself.is_none(),
+            },
+            Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => self.is_constant(&unary.expr),
+            _ => false,
+        }
     }
 
     /// An expression containing an `.await`.
@@ -1063,6 +1159,7 @@ impl Lowerer {
         self.scopes.push(Scope::default());
         let awaitee = self.declare_slot(&format!("__awaitee{k}"), SlotKind::Awaitee, "");
         self.init_slot(awaitee, quote_spanned!(span=> ::core::future::IntoFuture::into_future(#future)));
+        self.suspending_blocks.push(self.current);
         // Saved here: every local in scope, but temporaries the awaited expression consumed.
         for id in self.scopes.live_slots().collect::<Vec<_>>() {
             if !self.consumed.contains(&id) {
@@ -1125,6 +1222,7 @@ impl Lowerer {
         if let Some(name) = single_ident(left)
             && let Some(crate::scope::Resolved::Slot(id)) = self.scopes.resolve(&name)
         {
+            self.record_assignment(id);
             let slot = self.slot(id);
             // SAFETY: the slot belongs to a local in scope; its flag says whether to drop the
             // old value. The value is computed outside the `unsafe` block.
@@ -1569,6 +1667,40 @@ impl Lowerer {
         let edge = self.edge_to(destination, drops);
         Ok(quote!({ #write #edge }))
     }
+}
+
+pub fn poll_local_name(name: &Ident) -> Ident {
+    internal(&format!("__local_{name}"))
+}
+
+/// For each block, the blocks every path from the entry to it passes through (itself included).
+fn dominators(count: usize, reachable: &[bool], edges: &[Edge]) -> Vec<std::collections::BTreeSet<usize>> {
+    let all: std::collections::BTreeSet<usize> = (0..count).filter(|&b| reachable[b]).collect();
+    let mut dominators: Vec<std::collections::BTreeSet<usize>> =
+        (0..count).map(|b| if b == 0 { [0].into() } else { all.clone() }).collect();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for block in 1..count {
+            if !reachable[block] {
+                continue;
+            }
+            let mut next: Option<std::collections::BTreeSet<usize>> = None;
+            for edge in edges.iter().filter(|edge| edge.target == block && reachable[edge.source]) {
+                next = Some(match next {
+                    None => dominators[edge.source].clone(),
+                    Some(set) => set.intersection(&dominators[edge.source]).copied().collect(),
+                });
+            }
+            let mut next = next.unwrap_or_default();
+            next.insert(block);
+            if next != dominators[block] {
+                dominators[block] = next;
+                changed = true;
+            }
+        }
+    }
+    dominators
 }
 
 fn collect_idents(tokens: &TokenStream, into: &mut std::collections::BTreeSet<String>) {

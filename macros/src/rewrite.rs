@@ -24,14 +24,14 @@ use crate::scope::{Binding, Resolved, Scope};
 
 impl Lowerer {
     pub(crate) fn rewrite_expr(&mut self, expr: &mut Expr, use_: Use) -> syn::Result<()> {
-        let mut rewriter = Rewriter { lowerer: self, error: None, in_closure: 0 };
+        let mut rewriter = Rewriter { lowerer: self, error: None, in_closure: 0, conditional: 0 };
         rewriter.expr(expr, use_);
         rewriter.finish()
     }
 
     /// A `let` with no `.await` whose bindings are ordinary locals.
     pub(crate) fn rewrite_stmt(&mut self, stmt: &mut Stmt) -> syn::Result<()> {
-        let mut rewriter = Rewriter { lowerer: self, error: None, in_closure: 0 };
+        let mut rewriter = Rewriter { lowerer: self, error: None, in_closure: 0, conditional: 0 };
         rewriter.stmt(stmt);
         rewriter.finish()
     }
@@ -42,6 +42,9 @@ struct Rewriter<'a> {
     error: Option<Error>,
     /// Inside a closure or async block: `return`, `?` and jumps are its own.
     in_closure: usize,
+    /// Inside code that may not run on every path through the statement (a branch, a loop
+    /// body, the right of `&&`/`||`).
+    conditional: usize,
 }
 
 impl Rewriter<'_> {
@@ -80,7 +83,9 @@ impl Rewriter<'_> {
         match self.lowerer.scopes.resolve(&name) {
             Some(Resolved::Slot(id)) => {
                 if use_ == Use::Value {
-                    self.lowerer.mark_taken(id);
+                    self.lowerer.record_take(id, self.conditional > 0);
+                } else {
+                    self.lowerer.record_place(id);
                 }
                 let slot = self.lowerer.slot(id);
                 let tokens = match use_ {
@@ -145,6 +150,7 @@ impl Rewriter<'_> {
                 });
                 match slot {
                     Some(id) => {
+                        self.lowerer.record_assignment(id);
                         let slot = self.lowerer.slot(id);
                         let value = &assign.right;
                         // SAFETY: the local is in scope; its flag says whether to drop the old
@@ -170,7 +176,10 @@ impl Rewriter<'_> {
                     _ => (Use::Value, Use::Value),
                 };
                 self.expr(&mut binary.left, left);
+                let lazy = matches!(binary.op, BinOp::And(_) | BinOp::Or(_));
+                self.conditional += usize::from(lazy);
                 self.expr(&mut binary.right, right);
+                self.conditional -= usize::from(lazy);
             }
             Expr::Unary(unary) => {
                 let inner = if matches!(unary.op, UnOp::Deref(_)) {
@@ -182,6 +191,7 @@ impl Rewriter<'_> {
             }
             Expr::Match(matching) => {
                 self.expr(&mut matching.expr, Use::PlaceMut);
+                self.conditional += 1;
                 for arm in &mut matching.arms {
                     self.push_scope(false);
                     let (pattern, guard) = match &mut arm.pat {
@@ -196,6 +206,7 @@ impl Rewriter<'_> {
                     self.expr(&mut arm.body, Use::Value);
                     self.pop_scope();
                 }
+                self.conditional -= 1;
             }
             Expr::Let(binding) => {
                 self.expr(&mut binding.expr, Use::PlaceMut);
@@ -205,27 +216,34 @@ impl Rewriter<'_> {
             Expr::If(conditional) => {
                 self.push_scope(false);
                 self.expr(&mut conditional.cond, Use::PlaceRef);
+                self.conditional += 1;
                 self.block(&mut conditional.then_branch);
                 self.pop_scope();
                 if let Some((_, other)) = &mut conditional.else_branch {
                     self.expr(other, Use::Value);
                 }
+                self.conditional -= 1;
             }
             Expr::While(looping) => {
+                self.conditional += 1;
                 self.push_target(looping.label.as_ref(), true);
                 self.push_scope(false);
                 self.expr(&mut looping.cond, Use::PlaceRef);
                 self.block(&mut looping.body);
                 self.pop_scope();
                 self.lowerer.targets.pop();
+                self.conditional -= 1;
             }
             Expr::Loop(looping) => {
+                self.conditional += 1;
                 self.push_target(looping.label.as_ref(), true);
                 self.block(&mut looping.body);
                 self.lowerer.targets.pop();
+                self.conditional -= 1;
             }
             Expr::ForLoop(looping) => {
                 self.expr(&mut looping.expr, Use::Value);
+                self.conditional += 1;
                 self.push_target(looping.label.as_ref(), true);
                 self.push_scope(false);
                 let pattern = (*looping.pat).clone();
@@ -233,14 +251,18 @@ impl Rewriter<'_> {
                 self.block(&mut looping.body);
                 self.pop_scope();
                 self.lowerer.targets.pop();
+                self.conditional -= 1;
             }
             Expr::Block(block) => {
-                let labeled = block.label.is_some();
-                if labeled {
+                // After a `break 'label`, the rest of a labeled block may not run.
+                let labeled = usize::from(block.label.is_some());
+                if labeled == 1 {
                     self.push_target(block.label.as_ref(), false);
                 }
+                self.conditional += labeled;
                 self.block(&mut block.block);
-                if labeled {
+                self.conditional -= labeled;
+                if labeled == 1 {
                     self.lowerer.targets.pop();
                 }
             }

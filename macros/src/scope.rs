@@ -18,6 +18,20 @@ pub struct Slot {
     /// Whether it is live at a suspension point depends on the path taken (it may have been
     /// moved out, or declared without a value): its drop flag is kept in the frame.
     pub dynamic: bool,
+    /// Use counts the first pass records, to find locals moved away before every suspension
+    /// point in their scope: those live on the resume function's stack, not in the frame.
+    pub usage: Usage,
+    pub poll_local: bool,
+}
+
+#[derive(Clone, Default)]
+pub struct Usage {
+    pub takes: u32,
+    /// A move that may not happen on every path through its basic block.
+    pub conditional_take: bool,
+    pub places: u32,
+    pub assigned: bool,
+    pub take_block: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -43,6 +57,9 @@ pub enum Placement {
     /// In scope at exactly one suspension point: a field of that state's variant, overlapping
     /// with the locals of the other states.
     Variant(usize),
+    /// Never live at a suspension point (moved away before each one in its scope): a local of
+    /// the resume function, like rustc's locals that are not saved.
+    PollLocal,
 }
 
 impl Slot {
@@ -56,6 +73,9 @@ impl Slot {
     }
 
     pub fn placement(&self) -> Placement {
+        if self.poll_local {
+            return Placement::PollLocal;
+        }
         if self.argument {
             // Initialised while the future is still `Unresumed`.
             return Placement::Prefix;
