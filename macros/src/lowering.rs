@@ -328,6 +328,16 @@ impl Lowerer {
     fn find_poll_locals(&mut self, reachable: &[bool]) {
         let dominators = dominators(self.blocks.len(), reachable, &self.edges);
         for slot in &mut self.slots {
+            // `let x;` assigned only after every suspension point in its scope: no value to save.
+            if slot.usage.deferred {
+                let initialised = reached_from(self.blocks.len(), &slot.usage.assign_blocks, &self.edges);
+                if slot.awaits.iter().all(|&k| !initialised[self.suspending_blocks[k]]) {
+                    slot.poll_local = true;
+                    slot.dynamic = false;
+                    slot.awaits.clear();
+                    continue;
+                }
+            }
             let usage = &slot.usage;
             let candidate = matches!(slot.kind, SlotKind::Local)
                 && usage.takes == 1
@@ -524,7 +534,10 @@ impl Lowerer {
     }
 
     pub(crate) fn record_assignment(&mut self, id: usize) {
-        self.slots[id].usage.assigned = true;
+        let current = self.current;
+        let usage = &mut self.slots[id].usage;
+        usage.assigned = true;
+        usage.assign_blocks.push(current);
     }
 
     /// `local = value` at the local's declaration.
@@ -717,7 +730,7 @@ impl Lowerer {
             let name = ident.ident.to_string();
             let id = self.declare_slot(&name, SlotKind::Local, &name);
             self.slots[id].dynamic = true;
-            self.record_assignment(id);
+            self.slots[id].usage.deferred = true;
             let slot = self.slot(id);
             if let Placement::Variant(k) = self.placement(id) {
                 let enter = format_ident!("enter_Suspend{}", k);
@@ -1671,6 +1684,18 @@ impl Lowerer {
 
 pub fn poll_local_name(name: &Ident) -> Ident {
     internal(&format!("__local_{name}"))
+}
+
+/// The blocks reachable from any of `starts` (themselves included).
+fn reached_from(count: usize, starts: &[usize], edges: &[Edge]) -> Vec<bool> {
+    let mut reached = vec![false; count];
+    let mut pending = starts.to_vec();
+    while let Some(block) = pending.pop() {
+        if !std::mem::replace(&mut reached[block], true) {
+            pending.extend(edges.iter().filter(|edge| edge.source == block).map(|edge| edge.target));
+        }
+    }
+    reached
 }
 
 /// For each block, the blocks every path from the entry to it passes through (itself included).

@@ -32,6 +32,9 @@ pub struct Usage {
     pub places: u32,
     pub assigned: bool,
     pub take_block: usize,
+    /// Declared without a value (`let x;`), and the blocks that assign it.
+    pub deferred: bool,
+    pub assign_blocks: Vec<usize>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
