@@ -312,7 +312,12 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
                 }
             }
 
-            #[allow(unused_unsafe, unreachable_code, clippy::never_loop, clippy::diverging_sub_expression)]
+            // The user's code is linted in the shadow copy above; lints here would repeat them
+            // or point at the lowering's own shape.
+            #[allow(
+                unused_unsafe, unused_parens, unused_braces, unused_mut, unused_variables,
+                unused_assignments, unreachable_code, clippy::all
+            )]
             let __future = ::unasync::__private::Machine::new(
                 __Frame {
                     #(#prefix_inits,)*

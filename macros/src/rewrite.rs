@@ -24,14 +24,14 @@ use crate::scope::{Binding, Resolved, Scope};
 
 impl Lowerer {
     pub(crate) fn rewrite_expr(&mut self, expr: &mut Expr, use_: Use) -> syn::Result<()> {
-        let mut rewriter = Rewriter { lowerer: self, error: None, in_closure: 0, conditional: 0 };
+        let mut rewriter = Rewriter { lowerer: self, error: None, in_closure: 0, conditional: 0, captures: None };
         rewriter.expr(expr, use_);
         rewriter.finish()
     }
 
     /// A `let` with no `.await` whose bindings are ordinary locals.
     pub(crate) fn rewrite_stmt(&mut self, stmt: &mut Stmt) -> syn::Result<()> {
-        let mut rewriter = Rewriter { lowerer: self, error: None, in_closure: 0, conditional: 0 };
+        let mut rewriter = Rewriter { lowerer: self, error: None, in_closure: 0, conditional: 0, captures: None };
         rewriter.stmt(stmt);
         rewriter.finish()
     }
@@ -45,6 +45,9 @@ struct Rewriter<'a> {
     /// Inside code that may not run on every path through the statement (a branch, a loop
     /// body, the right of `&&`/`||`).
     conditional: usize,
+    /// A dry run over a closure or async block: the saved locals it captures, and how it uses
+    /// them. Nothing is recorded in the lowering.
+    captures: Option<Vec<(usize, String, Use)>>,
 }
 
 impl Rewriter<'_> {
@@ -83,15 +86,15 @@ impl Rewriter<'_> {
         match self.lowerer.scopes.resolve(&name) {
             Some(Resolved::Slot(id)) => {
                 if use_ == Use::Value {
-                    self.lowerer.record_take(id, self.conditional > 0);
+                    self.record_take(id);
                 } else {
-                    self.lowerer.record_place(id);
+                    self.record_place(id);
                 }
                 let slot = self.lowerer.slot(id);
                 let tokens = match use_ {
                     // SAFETY: the borrow checker accepted the user's body, so the local is
                     // initialised here and this use does not overlap another.
-                    Use::Value => quote::quote_spanned!(span=> unsafe { #slot.take() }),
+                    Use::Value => quote::quote_spanned!(span=> (unsafe { #slot.take() })),
                     Use::PlaceRef => quote::quote_spanned!(span=> (*unsafe { #slot.place_ref() })),
                     Use::PlaceMut => quote::quote_spanned!(span=> (*unsafe { #slot.place_mut() })),
                 };
@@ -101,12 +104,14 @@ impl Rewriter<'_> {
                 let rename = proc_macro2::Ident::new(&rename.to_string(), rename.span().located_at(span));
                 *expr = Expr::Verbatim(quote!(#rename));
             }
-            Some(Resolved::CapturedSlot) => self.fail(Error::new(
-                span,
-                format!(
-                    "unasync does not lower closures or async blocks that capture `{name}`, a local held across an `.await`, yet"
-                ),
-            )),
+            Some(Resolved::Deref(reference)) => {
+                let reference = proc_macro2::Ident::new(&reference.to_string(), reference.span().located_at(span));
+                *expr = Expr::Verbatim(quote!((*#reference)));
+            }
+            Some(Resolved::CapturedSlot(id)) => match &mut self.captures {
+                Some(captures) => captures.push((id, name, use_)),
+                None => self.fail(Error::new(span, format!("internal: capture of `{name}` was not bound"))),
+            },
             Some(Resolved::Plain(None)) | None => {}
         }
     }
@@ -126,6 +131,14 @@ impl Rewriter<'_> {
                     _ => Use::PlaceRef,
                 };
                 self.expr(&mut raw.expr, inner);
+            }
+            Expr::Call(call) => {
+                // Calling a closure held in a local borrows it (`Fn`, `FnMut`); an `FnOnce` call
+                // would move it, which rustc then refuses through the borrow.
+                self.expr(&mut call.func, Use::PlaceMut);
+                for arg in &mut call.args {
+                    self.expr(arg, Use::Value);
+                }
             }
             Expr::MethodCall(call) => {
                 self.expr(&mut call.receiver, Use::PlaceMut);
@@ -150,7 +163,9 @@ impl Rewriter<'_> {
                 });
                 match slot {
                     Some(id) => {
-                        self.lowerer.record_assignment(id);
+                        if self.captures.is_none() {
+                            self.lowerer.record_assignment(id);
+                        }
                         let slot = self.lowerer.slot(id);
                         let value = &assign.right;
                         // SAFETY: the local is in scope; its flag says whether to drop the old
@@ -268,27 +283,7 @@ impl Rewriter<'_> {
             }
             Expr::Unsafe(block) => self.block(&mut block.block),
             Expr::Const(block) => self.block(&mut block.block),
-            Expr::Closure(closure) => {
-                let targets = std::mem::take(&mut self.lowerer.targets);
-                self.in_closure += 1;
-                self.push_scope(true);
-                for input in &closure.inputs {
-                    self.bind_pattern(input);
-                }
-                self.expr(&mut closure.body, Use::Value);
-                self.pop_scope();
-                self.in_closure -= 1;
-                self.lowerer.targets = targets;
-            }
-            Expr::Async(block) => {
-                let targets = std::mem::take(&mut self.lowerer.targets);
-                self.in_closure += 1;
-                self.push_scope(true);
-                self.block(&mut block.block);
-                self.pop_scope();
-                self.in_closure -= 1;
-                self.lowerer.targets = targets;
-            }
+            Expr::Closure(_) | Expr::Async(_) => self.capturing(expr),
             Expr::Return(ret) if self.in_closure == 0 => {
                 let value = match &mut ret.expr {
                     Some(value) => {
@@ -338,6 +333,102 @@ impl Rewriter<'_> {
             }
             Expr::Macro(mac) => self.mac(&mut mac.mac),
             other => syn::visit_mut::visit_expr_mut(self, other),
+        }
+    }
+
+    fn record_take(&mut self, id: usize) {
+        if self.captures.is_none() {
+            self.lowerer.record_take(id, self.conditional > 0);
+        }
+    }
+
+    fn record_place(&mut self, id: usize) {
+        if self.captures.is_none() {
+            self.lowerer.record_place(id);
+        }
+    }
+
+    /// The body of a closure or async block, which runs later, on its own.
+    fn capture_body(&mut self, expr: &mut Expr) {
+        let targets = std::mem::take(&mut self.lowerer.targets);
+        self.in_closure += 1;
+        self.push_scope(true);
+        match expr {
+            Expr::Closure(closure) => {
+                for input in &closure.inputs {
+                    self.bind_pattern(input);
+                }
+                self.expr(&mut closure.body, Use::Value);
+            }
+            Expr::Async(block) => self.block(&mut block.block),
+            _ => unreachable!("capture_body takes closures and async blocks"),
+        }
+        self.pop_scope();
+        self.in_closure -= 1;
+        self.lowerer.targets = targets;
+    }
+
+    // Input:
+    //     let f = |n| buf.len() + n;          // buf saved across an `.await`
+    //     let g = move || consume(t);          // t saved
+    // Output:
+    //     let f = { let __capture_buf = unsafe { buf_slot.place_ref() }; |n| (*__capture_buf).len() + n };
+    //     let g = { let t = unsafe { t_slot.take() }; move || consume(t) };
+    // A closure captures a saved local by reference (shared, or mutable when it mutates it) or,
+    // with `move`, by value, as rustc's capture analysis does for the uses that are visible.
+    fn capturing(&mut self, expr: &mut Expr) {
+        if self.captures.is_some() {
+            // Inside another closure's dry run: only collect.
+            return self.capture_body(expr);
+        }
+        let by_value = match &*expr {
+            Expr::Closure(closure) => closure.capture.is_some(),
+            Expr::Async(block) => block.capture.is_some(),
+            _ => false,
+        };
+        let mut dry = expr.clone();
+        let saved = self.captures.replace(Vec::new());
+        let errors = self.error.take();
+        self.capture_body(&mut dry);
+        let captures = std::mem::replace(&mut self.captures, saved).unwrap_or_default();
+        self.error = errors;
+
+        let mut order: Vec<(usize, String)> = Vec::new();
+        for (id, name, _) in &captures {
+            if !order.iter().any(|(seen, _)| seen == id) {
+                order.push((*id, name.clone()));
+            }
+        }
+        let mut bindings = TokenStream::new();
+        self.push_scope(false);
+        for (id, name) in order {
+            let slot = self.lowerer.slot(id);
+            if by_value {
+                self.record_take(id);
+                let local = if name == "self" {
+                    crate::scope::internal("__self_capture")
+                } else {
+                    proc_macro2::Ident::new(&name, proc_macro2::Span::call_site())
+                };
+                // SAFETY: the local is initialised (the borrow checker accepted the move).
+                bindings.extend(quote!(let #local = unsafe { #slot.take() };));
+                let rename = (name == "self").then(|| local.clone());
+                self.lowerer.scopes.bind(name, Binding::Plain(rename));
+            } else {
+                self.record_place(id);
+                let mutable = captures.iter().any(|(c, _, use_)| *c == id && *use_ == Use::PlaceMut);
+                let reference = crate::scope::internal(&format!("__capture_{}", name.trim_start_matches("r#")));
+                let place = if mutable { quote!(place_mut) } else { quote!(place_ref) };
+                // SAFETY: as for any use of the local: the borrow checker accepted the closure.
+                bindings.extend(quote!(let #reference = unsafe { #slot.#place() };));
+                self.lowerer.scopes.bind(name, Binding::Deref(reference));
+            }
+        }
+        self.capture_body(expr);
+        self.pop_scope();
+        if !bindings.is_empty() {
+            let closure = expr.to_token_stream();
+            *expr = Expr::Verbatim(quote!({ #bindings #closure }));
         }
     }
 
@@ -475,7 +566,7 @@ impl Rewriter<'_> {
                     let name = ident.to_string();
                     if matches!(
                         self.lowerer.scopes.resolve(&name),
-                        Some(Resolved::Slot(_) | Resolved::Plain(Some(_)) | Resolved::CapturedSlot)
+                        Some(Resolved::Slot(_) | Resolved::Plain(Some(_)) | Resolved::Deref(_) | Resolved::CapturedSlot(_))
                     ) {
                         return Some(name);
                     }

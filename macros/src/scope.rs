@@ -95,6 +95,9 @@ pub enum Binding {
     Slot(usize),
     /// An ordinary Rust local of the resume function, possibly renamed.
     Plain(Option<Ident>),
+    /// A reference to a saved local, bound for a closure or async block that captures it by
+    /// reference: the local is `*ident`.
+    Deref(Ident),
 }
 
 #[derive(Default)]
@@ -109,8 +112,9 @@ pub struct Scope {
 pub enum Resolved {
     Slot(usize),
     Plain(Option<Ident>),
+    Deref(Ident),
     /// A saved local reached from inside a closure or async block.
-    CapturedSlot,
+    CapturedSlot(usize),
 }
 
 #[derive(Default)]
@@ -136,9 +140,10 @@ impl Scopes {
         for scope in self.stack.iter().rev() {
             if let Some((_, binding)) = scope.bindings.iter().rev().find(|(n, _)| n == name) {
                 return Some(match binding {
-                    Binding::Slot(_) if crossed_barrier => Resolved::CapturedSlot,
+                    Binding::Slot(id) if crossed_barrier => Resolved::CapturedSlot(*id),
                     Binding::Slot(id) => Resolved::Slot(*id),
                     Binding::Plain(rename) => Resolved::Plain(rename.clone()),
+                    Binding::Deref(reference) => Resolved::Deref(reference.clone()),
                 });
             }
             crossed_barrier |= scope.barrier;
