@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 
 /// Inputs of the fast run in `cargo test`.
+static T: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
 const QUICK_ITERATIONS: u64 = 5_000;
 /// An expansion taking longer than this is reported as a hang (the process aborts with the input).
 const HANG_LIMIT: Duration = Duration::from_secs(20);
@@ -530,6 +531,10 @@ struct Report {
     unparsable: u64,
     panics: Vec<(Panic, String, String)>,
     elapsed: Duration,
+    /// The slowest expansion, and its input.
+    slowest: (Duration, String),
+    /// Time spent inside `try_expand`.
+    in_macro: Duration,
 }
 
 /// Whether an expansion is valid Rust syntax (an item or an associated fn), so rustc reports
@@ -561,11 +566,12 @@ fn fuzz(iterations: u64, seed: u64) -> Report {
         });
     }
 
-    let mut report = Report { inputs: 0, expanded: 0, refused: 0, unparsable: 0, panics: Vec::new(), elapsed: Duration::ZERO };
+    let mut report = Report { inputs: 0, expanded: 0, refused: 0, unparsable: 0, panics: Vec::new(), elapsed: Duration::ZERO, slowest: (Duration::ZERO, String::new()), in_macro: Duration::ZERO };
     let mut seen = std::collections::BTreeSet::new();
     for i in 0..iterations {
         let mut rng = Rng::new(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let mut toks = rng_pick_seed(&mut rng, &seeds).to_vec();
+        let t0 = Instant::now();
         let mutations = 1 + rng.below(4);
         for _ in 0..mutations {
             mutate(&mut rng, &mut toks, &seeds);
@@ -575,16 +581,27 @@ fn fuzz(iterations: u64, seed: u64) -> Report {
             continue;
         }
         let args = if rng.chance(2) { to_stream(&snippet(&mut rng)) } else { TokenStream::new() };
+        T[0].fetch_add(t0.elapsed().as_micros() as u64, Ordering::Relaxed);
+        let t0 = Instant::now();
         let item = to_stream(&toks);
         *current.lock().expect("watchdog lock") = format!("iteration {i} (seed {seed}):\n{item}");
+        T[1].fetch_add(t0.elapsed().as_micros() as u64, Ordering::Relaxed);
         started.store(u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX).max(1), Ordering::Relaxed);
+        let one = Instant::now();
         let result = run(&args, &item);
         started.store(0, Ordering::Relaxed);
+        report.in_macro += one.elapsed();
+        if one.elapsed() > report.slowest.0 {
+            report.slowest = (one.elapsed(), item.to_string());
+        }
         report.inputs += 1;
         match result {
             Ok(Some(expansion)) => {
                 report.expanded += 1;
-                if !parses(&expansion) {
+                let t0 = Instant::now();
+                let ok = parses(&expansion);
+                T[2].fetch_add(t0.elapsed().as_micros() as u64, Ordering::Relaxed);
+                if !ok {
                     report.unparsable += 1;
                     if report.unparsable <= 3 {
                         eprintln!("fuzz: expansion is not valid syntax (iteration {i}, seed {seed}):\n  input: {item}");
@@ -603,20 +620,23 @@ fn fuzz(iterations: u64, seed: u64) -> Report {
         }
     }
     done.store(true, Ordering::Relaxed);
+    eprintln!("T {:?}", T.iter().map(|t| t.load(Ordering::Relaxed)).collect::<Vec<_>>());
     report.elapsed = clock.elapsed();
     report
 }
 
 fn summary(report: &Report) -> String {
     let mut text = format!(
-        "{} inputs in {:.1?}: {} expanded, {} refused with an error, {} expansions not valid syntax, {} panics\n",
+        "{} inputs in {:.1?} ({:.1?} in try_expand): {} expanded, {} refused with an error, {} expansions not valid syntax, {} panics\n",
         report.inputs,
         report.elapsed,
+        report.in_macro,
         report.expanded,
         report.refused,
         report.unparsable,
         report.panics.len()
     );
+    text.push_str(&format!("slowest input ({:.1?}): {}\n", report.slowest.0, report.slowest.1));
     for (panic, origin, minimal) in &report.panics {
         if !minimal.is_empty() {
             text.push_str(&format!(
@@ -665,3 +685,4 @@ fn seeds_expand() {
     }
     assert!(failures.is_empty(), "seeds panicked: {failures:?}");
 }
+

@@ -186,6 +186,7 @@ pub(crate) struct Lowerer {
     consumed: std::collections::BTreeSet<usize>,
     /// For each suspension point, the basic block that suspends there.
     suspending_blocks: Vec<usize>,
+    events: u32,
 }
 
 impl Lowerer {
@@ -208,6 +209,7 @@ impl Lowerer {
             pending_temporaries: Vec::new(),
             consumed: Default::default(),
             suspending_blocks: Vec::new(),
+            events: 0,
         }
     }
 
@@ -353,6 +355,45 @@ impl Lowerer {
                 slot.poll_local = true;
                 slot.dynamic = false;
                 slot.awaits.clear();
+            }
+        }
+        self.find_early_moves(&dominators);
+    }
+
+    /// A local moved exactly once (as above) but after some suspension points: it is saved only
+    /// at those before the move. When that leaves one, the local joins that state's variant,
+    /// unless a local of another variant starts while it is still live.
+    fn find_early_moves(&mut self, dominators: &[std::collections::BTreeSet<usize>]) {
+        for id in 0..self.slots.len() {
+            let slot = &self.slots[id];
+            let usage = &slot.usage;
+            if slot.poll_local
+                || !matches!(slot.kind, SlotKind::Local)
+                || usage.takes != 1
+                || usage.conditional_take
+                || usage.places != 0
+                || usage.assigned
+            {
+                continue;
+            }
+            let before_move: std::collections::BTreeSet<usize> = slot
+                .awaits
+                .iter()
+                .copied()
+                .filter(|&k| !dominators[self.suspending_blocks[k]].contains(&usage.take_block))
+                .collect();
+            if before_move.len() != 1 || before_move == slot.awaits {
+                continue;
+            }
+            let k = *before_move.first().expect("one suspension point");
+            let (Some(start), end) = (usage.init_event, usage.take_event) else { continue };
+            let conflict = self.slots.iter().enumerate().any(|(other, slot)| {
+                other != id
+                    && matches!(slot.placement(), Placement::Variant(j) if j != k)
+                    && slot.usage.init_event.is_some_and(|event| start < event && event < end)
+            });
+            if !conflict {
+                self.slots[id].awaits = before_move;
             }
         }
     }
@@ -526,6 +567,8 @@ impl Lowerer {
         slot.dynamic = true;
         slot.usage.takes += 1;
         slot.usage.conditional_take |= conditional || exited;
+        self.events += 1;
+        slot.usage.take_event = self.events;
         slot.usage.take_block = current;
     }
 
@@ -542,6 +585,8 @@ impl Lowerer {
 
     /// `local = value` at the local's declaration.
     fn init_slot(&mut self, id: usize, value: TokenStream) {
+        self.events += 1;
+        self.slots[id].usage.init_event.get_or_insert(self.events);
         let slot = self.slot(id);
         // The value is user code: it runs before, never inside, the `unsafe` block; it may also
         // read saved locals of the state being left.

@@ -35,6 +35,9 @@ pub struct Usage {
     /// Declared without a value (`let x;`), and the blocks that assign it.
     pub deferred: bool,
     pub assign_blocks: Vec<usize>,
+    /// Where the lowering met the first initialisation and the move (an order of events).
+    pub init_event: Option<u32>,
+    pub take_event: u32,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
