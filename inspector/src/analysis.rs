@@ -167,10 +167,12 @@ fn largest_awaitee(f: &Future, variant: usize) -> Option<usize> {
 }
 
 fn largest_variant(f: &Future) -> Option<usize> {
-    // The state reaching furthest decides the size; ties go to the earliest state.
-    let mut best: Option<(usize, u64)> = None;
+    // The state reaching furthest decides the size; among those, the one using the most bytes
+    // (desugared futures only: they keep their prefix at the end of every state); then the earliest.
+    let mut best: Option<(usize, (u64, u64))> = None;
     for (i, v) in f.variants.iter().enumerate() {
-        let e = v.end().max(v.size);
+        let used = if f.kind == FutureKind::Desugared { v.fields.iter().map(|x| x.size).sum::<u64>() } else { 0 };
+        let e = (v.end().max(v.size), used);
         if best.is_none_or(|(_, b)| e > b) {
             best = Some((i, e));
         }
@@ -340,5 +342,6 @@ pub fn short_name(f: &Future) -> String {
         (None, FutureKind::AsyncFn) => format!("async fn@{}", f.location.as_deref().unwrap_or("?")),
         (None, FutureKind::AsyncBlock) => format!("async block@{}", f.location.as_deref().unwrap_or("?")),
         (None, FutureKind::AsyncClosure) => format!("async closure@{}", f.location.as_deref().unwrap_or("?")),
+        (None, FutureKind::Desugared) => format!("#[desugar] fn@{}", f.location.as_deref().unwrap_or("?")),
     }
 }

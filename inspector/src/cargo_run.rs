@@ -157,8 +157,14 @@ pub fn project(sel: &Selection, verbose: bool) -> Result<Project, Error> {
         let msg = msg.trim();
         Error::new(Exit::NotCargoProject, format!("not a cargo project (cargo metadata failed):\n{msg}"))
     })?;
+    // The package whose manifest was named (cargo metadata without deps has no resolve root).
+    let named = sel.manifest_path.as_ref().and_then(|m| m.canonicalize().ok()).and_then(|m| {
+        metadata.packages.iter().find(|p| p.manifest_path.as_std_path().canonicalize().ok().as_deref() == Some(m.as_path()))
+    });
     let primary: Vec<String> = if !sel.package.is_empty() {
         sel.package.clone()
+    } else if let Some(p) = named {
+        vec![p.name.to_string()]
     } else if let Some(root) = metadata.root_package() {
         vec![root.name.to_string()]
     } else {
@@ -170,6 +176,22 @@ pub fn project(sel: &Selection, verbose: bool) -> Result<Project, Error> {
         primary,
         metadata,
     })
+}
+
+static WRAPPER_EXE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// For callers of the library that are not the `cargo-unasync` binary (tests): the binary cargo
+/// should run as `RUSTC_WRAPPER`. The first call wins.
+pub fn set_wrapper_exe(path: PathBuf) {
+    let _ = WRAPPER_EXE.set(path);
+}
+
+/// The executable cargo runs as `RUSTC_WRAPPER`: this one unless [`set_wrapper_exe`] was called.
+pub fn wrapper_exe() -> Result<PathBuf, Error> {
+    match WRAPPER_EXE.get() {
+        Some(p) => Ok(p.clone()),
+        None => std::env::current_exe().map_err(|e| Error::io("locating the cargo-unasync executable", e)),
+    }
 }
 
 /// Outputs of one build.
@@ -219,7 +241,7 @@ pub fn build(
         return Err(Error::new(Exit::BuildFailed, "cargo clean -p failed (see above)"));
     }
 
-    let self_exe = std::env::current_exe().map_err(|e| Error::io("locating the cargo-unasync executable", e))?;
+    let self_exe = wrapper_exe()?;
     let mut cmd = Command::new(cargo_bin());
     cmd.arg(match mode {
         Mode::TypeSizes => "build",

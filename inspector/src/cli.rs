@@ -24,6 +24,9 @@ pub enum Cmd {
     Inspect(InspectArgs),
     /// Print the macro-expanded source of one function next to rustc's layout of its future
     Expand(crate::expand::ExpandArgs),
+    /// Per async fn: rustc's future size against the size of the same fn under #[unasync::desugar]
+    /// (built from a scratch copy of the package; your files are not modified)
+    Compare(crate::compare::CompareArgs),
     /// Measure parser throughput on a captured -Zprint-type-sizes file (repeated in memory)
     BenchParse {
         file: std::path::PathBuf,
@@ -60,6 +63,7 @@ fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Cmd::Inspect(a) => crate::inspect::run(&a, cli.verbose),
         Cmd::Expand(a) => crate::expand::run(&a, cli.verbose),
+        Cmd::Compare(a) => crate::compare::run(&a, cli.verbose),
         Cmd::BenchParse { file, mib } => bench_parse(&file, mib),
     }
 }

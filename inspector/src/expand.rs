@@ -32,8 +32,16 @@ pub struct ExpandArgs {
 pub struct Found {
     /// Path from the crate root: `cases::straight::simple`, `connection::Connection::read_frame`.
     pub path: String,
-    /// Pretty-printed: the fn, or its impl/trait block holding only it.
-    pub source: String,
+    /// The fn, or its impl/trait block holding only it.
+    pub item: Item,
+}
+
+impl Found {
+    /// Pretty-printed with prettyplease (done on demand: printing every function of a large
+    /// expanded crate is slow).
+    pub fn source(&self) -> String {
+        unparse(self.item.clone())
+    }
 }
 
 fn type_name(t: &Type) -> String {
@@ -44,22 +52,20 @@ fn type_name(t: &Type) -> String {
     }
 }
 
-fn unparse(template: &syn::File, item: Item) -> String {
-    let mut f = template.clone();
-    f.shebang = None;
-    f.attrs.clear();
+fn unparse(item: Item) -> String {
+    let mut f = syn::parse_file("").expect("an empty file parses");
     f.items = vec![item];
     prettyplease::unparse(&f)
 }
 
-fn walk(file: &syn::File, items: &[Item], prefix: &str, out: &mut Vec<Found>) {
+fn walk(items: &[Item], prefix: &str, out: &mut Vec<Found>) {
     let join = |name: &str| if prefix.is_empty() { name.to_string() } else { format!("{prefix}::{name}") };
     for item in items {
         match item {
-            Item::Fn(f) => out.push(Found { path: join(&f.sig.ident.to_string()), source: unparse(file, item.clone()) }),
+            Item::Fn(f) => out.push(Found { path: join(&f.sig.ident.to_string()), item: item.clone() }),
             Item::Mod(m) => {
                 if let Some((_, inner)) = &m.content {
-                    walk(file, inner, &join(&m.ident.to_string()), out);
+                    walk(inner, &join(&m.ident.to_string()), out);
                 }
             }
             Item::Impl(imp) => {
@@ -70,7 +76,7 @@ fn walk(file: &syn::File, items: &[Item], prefix: &str, out: &mut Vec<Found>) {
                         one.items = vec![imp.items[i].clone()];
                         out.push(Found {
                             path: format!("{ty}::{}", f.sig.ident),
-                            source: unparse(file, Item::Impl(one)),
+                            item: Item::Impl(one),
                         });
                     }
                 }
@@ -83,7 +89,7 @@ fn walk(file: &syn::File, items: &[Item], prefix: &str, out: &mut Vec<Found>) {
                         one.items = vec![tr.items[i].clone()];
                         out.push(Found {
                             path: format!("{ty}::{}", f.sig.ident),
-                            source: unparse(file, Item::Trait(one)),
+                            item: Item::Trait(one),
                         });
                     }
                 }
@@ -98,7 +104,7 @@ pub fn functions(src: &str) -> Result<Vec<Found>, Error> {
     let file = syn::parse_file(src)
         .map_err(|e| Error::new(Exit::Internal, format!("cannot parse rustc's expanded source: {e}")))?;
     let mut out = Vec::new();
-    walk(&file, &file.items, "", &mut out);
+    walk(&file.items, "", &mut out);
     Ok(out)
 }
 
@@ -145,7 +151,7 @@ pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
     let found = find(fns, &args.path)?;
     let st = inspect::style();
     println!("// `{}`, as rustc sees it after macro expansion", found.path);
-    print!("{}", found.source);
+    print!("{}", found.source());
     if args.no_layout || args.input.is_some() {
         return Ok(());
     }
@@ -158,14 +164,34 @@ pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
     let mine = inspect::futures_for_path(&futures, &found.path);
     if mine.is_empty() {
         println!(
-            "// rustc laid out no `{{async fn body of {}()}}`: the function is not an async fn after \
-             expansion (its state machine is the type it returns) or it is never compiled (generic, unused)",
+            "// rustc laid out no future for `{}`: it is not an async fn (nor a #[unasync::desugar] one), \
+             or it is never compiled (generic, unused)",
             found.path
         );
     } else {
         println!("// rustc's layout:");
-        for f in mine {
+        for f in &mine {
             print!("{}", render::detail(f, st));
+        }
+    }
+    // The same source compiled the other way (the fixtures' `native::X` / `desugared::X`).
+    if let Some(twin) = inspect::twin_path(&found.path) {
+        let others = inspect::futures_for_path(&futures, &twin);
+        if !others.is_empty() {
+            println!();
+            println!("// rustc's layout of its twin `{twin}`:");
+            for f in &others {
+                print!("{}", render::detail(f, st));
+            }
+            let (n, d): (Vec<&crate::model::Future>, Vec<&crate::model::Future>) = mine
+                .iter()
+                .chain(others.iter())
+                .partition(|f| f.kind != crate::model::FutureKind::Desugared);
+            if !n.is_empty() && !d.is_empty() {
+                println!();
+                println!("// side by side:");
+                print!("{}", render::side_by_side(&n, &d, st));
+            }
         }
     }
     Ok(())

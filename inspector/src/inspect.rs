@@ -9,7 +9,7 @@ use crate::analysis::analyse_all;
 use crate::cargo_run::{self, Mode, Selection};
 use crate::error::{Error, Exit};
 use crate::model::Future;
-use crate::parser::parse_reader;
+use crate::parser::parse_reader_raw;
 use crate::render::{self, Style};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -42,18 +42,31 @@ pub struct InspectArgs {
 }
 
 /// Parses capture files, keeping each type once (several targets may lay out the same future).
+/// Desugared futures are assembled from their `Machine`/`__Frame`/`__State` layouts
+/// ([`crate::desugared::merge`]).
 pub fn read_files(files: &[PathBuf]) -> Result<Vec<Future>, Error> {
     let mut seen = HashSet::new();
+    let mut seen_raw = HashSet::new();
     let mut out = Vec::new();
+    let mut raw = Vec::new();
     for p in files {
         let f = File::open(p).map_err(|e| Error::io(&format!("opening {}", p.display()), e))?;
-        parse_reader(BufReader::new(f), |fut| {
-            if seen.insert(fut.ty.clone()) {
-                out.push(fut);
-            }
-        })
+        parse_reader_raw(
+            BufReader::new(f),
+            |fut| {
+                if seen.insert(fut.ty.clone()) {
+                    out.push(fut);
+                }
+            },
+            |r| {
+                if seen_raw.insert(r.name.clone()) {
+                    raw.push(r);
+                }
+            },
+        )
         .map_err(|e| Error::io(&format!("reading {}", p.display()), e))?;
     }
+    crate::desugared::merge(&mut out, &raw);
     Ok(out)
 }
 
@@ -162,17 +175,31 @@ fn st_bold(st: Style, s: &str) -> String {
     if st.color { format!("\x1b[1m{s}\x1b[0m") } else { s.to_string() }
 }
 
-/// Used by `expand`: futures belonging to the fn at `path` (rustc may print trimmed paths).
+/// Used by `expand`: futures belonging to the fn at `path` (rustc may print trimmed paths;
+/// `<T as Trait>::f` matches `T::f`), native and desugared, sorted by type name.
 pub fn futures_for_path<'a>(futures: &'a [Future], path: &str) -> Vec<&'a Future> {
-    futures
+    let path = crate::desugared::source_path(path);
+    let mut v: Vec<&Future> = futures
         .iter()
         .filter(|f| {
             f.path.as_deref().is_some_and(|p| {
-                let p = strip_generics(p);
-                crate::analysis::path_suffix_match(path, &p) || crate::analysis::path_suffix_match(&p, path)
+                let p = crate::desugared::source_path(p);
+                crate::analysis::path_suffix_match(&path, &p) || crate::analysis::path_suffix_match(&p, &path)
             })
         })
-        .collect()
+        .collect();
+    v.sort_by(|a, b| a.ty.cmp(&b.ty));
+    v
+}
+
+/// The fixtures convention: `desugared::X` and `native::X` are the same source compiled twice.
+/// Returns the other one's path, if `path` has such a segment.
+pub fn twin_path(path: &str) -> Option<String> {
+    let segs: Vec<&str> = path.split("::").collect();
+    let i = segs.iter().position(|s| *s == "desugared" || *s == "native")?;
+    let mut t: Vec<String> = segs.iter().map(|s| s.to_string()).collect();
+    t[i] = if segs[i] == "desugared" { "native" } else { "desugared" }.to_string();
+    Some(t.join("::"))
 }
 
 /// `a::b<T>::c<u8>` -> `a::b::c`.

@@ -9,6 +9,8 @@
 pub mod analysis;
 pub mod cargo_run;
 pub mod cli;
+pub mod compare;
+pub mod desugared;
 pub mod error;
 pub mod expand;
 pub mod inspect;

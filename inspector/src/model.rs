@@ -25,6 +25,10 @@ pub enum FutureKind {
     AsyncFn,
     AsyncBlock,
     AsyncClosure,
+    /// An `async fn` lowered by `#[unasync::desugar]`: the `Machine<__Frame<..>, {closure}>` it
+    /// returns, assembled from the `Machine`, `__Frame` and `__State` layouts (see
+    /// [`crate::desugared`]).
+    Desugared,
 }
 
 /// A field rustc laid out inside one state.
@@ -89,12 +93,28 @@ pub struct Future {
     pub align: u64,
     /// Size of the discriminant (the state tag) in bytes.
     pub discriminant: u64,
+    /// Offset of the discriminant when it is not at the start (desugared futures: the `__State`
+    /// tag sits wherever rustc put the `__state` field in the frame).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discriminant_offset: Option<u64>,
     pub end_padding: u64,
     pub variants: Vec<Variant>,
     pub format: FormatVersion,
     /// Where each byte comes from; filled in by [`crate::analysis`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub analysis: Option<crate::analysis::Analysis>,
+}
+
+/// A struct or enum layout as rustc printed it, for the types `#[unasync::desugar]` generates.
+/// Structs have one variant with an empty name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawLayout {
+    pub name: String,
+    pub size: u64,
+    pub align: u64,
+    pub discriminant: u64,
+    pub end_padding: u64,
+    pub variants: Vec<Variant>,
 }
 
 /// What `inspect --format json` prints.

@@ -12,7 +12,7 @@
 
 use std::io::BufRead;
 
-use crate::model::{Field, FormatVersion, Future, FutureKind, Gap, Variant};
+use crate::model::{Field, FormatVersion, Future, FutureKind, Gap, RawLayout, Variant};
 
 const PREFIX: &str = "print-type-size ";
 
@@ -57,6 +57,8 @@ fn bytes(s: &str) -> Option<u64> {
 
 struct Pending {
     fut: Future,
+    /// A `#[unasync::desugar]` type (`Machine`, `__Frame`, `__State`), kept as a [`RawLayout`].
+    raw: bool,
     /// Next free offset in the current variant (rustc's `min_offset`).
     cursor: u64,
     /// Padding announced before the next field.
@@ -68,6 +70,8 @@ struct Pending {
 pub struct Parser {
     cur: Option<Pending>,
     lines: u64,
+    /// Layouts of the types `#[unasync::desugar]` generates, collected as they end (few and small).
+    raw: Vec<RawLayout>,
 }
 
 impl Parser {
@@ -80,6 +84,11 @@ impl Parser {
         self.lines
     }
 
+    /// The desugared types' layouts seen so far (see [`crate::desugared`]).
+    pub fn take_raw(&mut self) -> Vec<RawLayout> {
+        std::mem::take(&mut self.raw)
+    }
+
     /// Feeds one line; returns a future whose layout ended just before this line.
     pub fn line(&mut self, line: &str) -> Option<Future> {
         self.lines += 1;
@@ -88,10 +97,14 @@ impl Parser {
         let trimmed = body.trim_start();
         if let Some(rest) = trimmed.strip_prefix("type: ") {
             let done = self.finish();
-            if let Some((name, size, align)) = parse_type_header(rest)
-                && let Some((kind, format, path, location)) = classify(name)
-            {
+            let Some((name, size, align)) = parse_type_header(rest) else { return done };
+            let classified = classify(name);
+            let raw = classified.is_none() && crate::desugared::is_desugared_type(name);
+            if classified.is_some() || raw {
+                let (kind, format, path, location) =
+                    classified.unwrap_or((FutureKind::Desugared, FormatVersion::Braces, None, None));
                 self.cur = Some(Pending {
+                    raw,
                     fut: Future {
                         ty: name.to_string(),
                         kind,
@@ -100,6 +113,7 @@ impl Parser {
                         size,
                         align,
                         discriminant: 0,
+                        discriminant_offset: None,
                         end_padding: 0,
                         variants: Vec::new(),
                         format,
@@ -177,12 +191,35 @@ impl Parser {
 
     /// Ends the stream, returning the future still being parsed, if any.
     pub fn finish(&mut self) -> Option<Future> {
-        self.cur.take().map(|p| p.fut)
+        let p = self.cur.take()?;
+        if p.raw {
+            let f = p.fut;
+            self.raw.push(RawLayout {
+                name: f.ty,
+                size: f.size,
+                align: f.align,
+                discriminant: f.discriminant,
+                end_padding: f.end_padding,
+                variants: f.variants,
+            });
+            return None;
+        }
+        Some(p.fut)
     }
 }
 
 /// Parses a whole stream, calling `sink` for each future as soon as its layout is complete.
-pub fn parse_reader<R: BufRead>(mut r: R, mut sink: impl FnMut(Future)) -> std::io::Result<u64> {
+pub fn parse_reader<R: BufRead>(r: R, sink: impl FnMut(Future)) -> std::io::Result<u64> {
+    parse_reader_raw(r, sink, |_| {})
+}
+
+/// [`parse_reader`], also handing over the layouts of `#[unasync::desugar]` types (`Machine`,
+/// `__Frame`, `__State`) to `raw_sink` at the end.
+pub fn parse_reader_raw<R: BufRead>(
+    mut r: R,
+    mut sink: impl FnMut(Future),
+    mut raw_sink: impl FnMut(RawLayout),
+) -> std::io::Result<u64> {
     let mut parser = Parser::new();
     let mut buf = String::new();
     loop {
@@ -197,12 +234,16 @@ pub fn parse_reader<R: BufRead>(mut r: R, mut sink: impl FnMut(Future)) -> std::
     if let Some(f) = parser.finish() {
         sink(f);
     }
+    parser.take_raw().into_iter().for_each(&mut raw_sink);
     Ok(parser.lines())
 }
 
-/// Convenience: every future in `text`.
+/// Convenience: every future in `text`, desugared ones included (assembled from their
+/// `Machine`/`__Frame`/`__State` layouts), minus the never-run type-check blocks of desugared fns.
 pub fn parse_str(text: &str) -> Vec<Future> {
     let mut out = Vec::new();
-    parse_reader(text.as_bytes(), |f| out.push(f)).expect("reading from memory");
+    let mut raw = Vec::new();
+    parse_reader_raw(text.as_bytes(), |f| out.push(f), |r| raw.push(r)).expect("reading from memory");
+    crate::desugared::merge(&mut out, &raw);
     out
 }

@@ -188,3 +188,31 @@ fn expand_prints_the_function_and_its_layout() {
     let o = run(&["expand", "cases::nope"], "demo", &[]);
     assert_eq!(o.status.code(), Some(6));
 }
+
+#[test]
+fn compare_desugars_a_copy_and_reports_sizes() {
+    let manifest = crate_manifest("compare");
+    let lib = std::fs::read_to_string(manifest.with_file_name("src/lib.rs")).unwrap();
+    let o = run(&["compare"], "compare", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let row = |name: &str| -> Vec<String> {
+        out.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no row {name}:\n{out}"))
+            .split_whitespace()
+            .map(String::from)
+            .collect()
+    };
+    // rustc keeps the 512-byte argument twice; the desugared frame once.
+    assert_eq!(row("big_arg")[1..3], ["1026", "514"], "{out}");
+    assert_eq!(row("net::Conn::read")[1..3], ["24", "16"], "{out}");
+    assert_eq!(row("Service::call_twice")[1..3], ["64", "64"], "{out}");
+    let guarded = row("guarded").join(" ");
+    assert!(guarded.contains("stays native: unasync does not lower `.await` in a match guard yet (src/lib.rs:45)"), "{out}");
+    assert!(!out.contains("\nalready "), "fns already carrying the attribute are skipped:\n{out}");
+    assert!(row("TOTAL").join(" ").contains("8 of 9 functions"), "{out}");
+    // The user's files are untouched.
+    assert_eq!(std::fs::read_to_string(manifest.with_file_name("src/lib.rs")).unwrap(), lib);
+    assert!(!std::fs::read_to_string(&manifest).unwrap().contains("/work"));
+}
