@@ -713,12 +713,19 @@ impl Lowerer {
                     }
                 }
                 Stmt::Macro(mac) => {
-                    if stmt_awaits(stmt) {
-                        return Err(unsupported_macro(&mac.mac));
-                    }
                     let mut expr = Expr::Macro(syn::ExprMacro { attrs: mac.attrs.clone(), mac: mac.mac.clone() });
-                    self.rewrite_expr(&mut expr, Use::Value)?;
-                    self.emit(quote!(#expr;));
+                    if stmt_awaits(stmt) {
+                        self.scopes.push(Scope::default());
+                        self.begin_owner();
+                        let value = self.lower_expr(&expr, Use::Value)?;
+                        self.emit(quote!(#value;));
+                        self.end_owner();
+                        let scope = self.scopes.pop();
+                        self.drop_scope_slots(&scope);
+                    } else {
+                        self.rewrite_expr(&mut expr, Use::Value)?;
+                        self.emit(quote!(#expr;));
+                    }
                 }
             }
         }
@@ -1178,7 +1185,7 @@ impl Lowerer {
                 self.terminate(quote!(#exit;));
                 quote!(::core::unreachable!())
             }
-            Expr::Macro(mac) => return Err(unsupported_macro(&mac.mac)),
+            Expr::Macro(mac) => self.lower_macro(&mac.mac)?,
             Expr::Unsafe(block) => {
                 return Err(Error::new(
                     block.unsafe_token.span,
@@ -1198,6 +1205,53 @@ impl Lowerer {
                 ));
             }
         })
+    }
+
+    // Input:
+    //     println!("{} {}", a.await, b);
+    // Output:
+    //     <a.await into __value0>; println!("{} {}", __value0, b);
+    // The standard macros whose arguments are expressions evaluate them in order, as a call
+    // does: their arguments are lowered like a call's.
+    fn lower_macro(&mut self, mac: &syn::Macro) -> syn::Result<TokenStream> {
+        let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let (first_use, rest_use) = match name.as_str() {
+            "format" | "print" | "println" | "eprint" | "eprintln" | "format_args" | "panic"
+            | "unreachable" | "todo" | "unimplemented" => (Use::PlaceRef, Use::PlaceRef),
+            "write" | "writeln" => (Use::PlaceMut, Use::PlaceRef),
+            "assert" | "debug_assert" => (Use::Value, Use::PlaceRef),
+            "assert_eq" | "assert_ne" | "debug_assert_eq" | "debug_assert_ne" => (Use::PlaceRef, Use::PlaceRef),
+            "vec" | "dbg" => (Use::Value, Use::Value),
+            _ => return Err(unsupported_macro(mac)),
+        };
+        let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
+        let args = mac.parse_body_with(parser).map_err(|_| unsupported_macro(mac))?;
+        let children: Vec<(&Expr, Use)> = args
+            .iter()
+            .enumerate()
+            .map(|(index, arg)| {
+                let use_ = if index == 0 { first_use } else { rest_use };
+                match arg {
+                    // A named format argument: `name = value`.
+                    Expr::Assign(named) => (&*named.right, use_),
+                    other => (other, use_),
+                }
+            })
+            .collect();
+        let parts = self.sequence(&children)?;
+        let rebuilt = args.iter().zip(parts).map(|(arg, part)| match arg {
+            Expr::Assign(named) => {
+                let left = &named.left;
+                quote!(#left = #part)
+            }
+            _ => part,
+        });
+        let mut mac = mac.clone();
+        mac.tokens = quote!(#(#rebuilt),*);
+        // Inline captures (`{x}`) of saved locals become named arguments.
+        let mut expr = Expr::Macro(syn::ExprMacro { attrs: Vec::new(), mac });
+        self.rewrite_expr(&mut expr, Use::Value)?;
+        Ok(expr.to_token_stream())
     }
 
     // Input:
