@@ -391,7 +391,9 @@ fn shadow(function: &AsyncFn, signature: &Signature) -> TokenStream {
     let patterns = signature.args.iter().filter_map(|arg| match &arg.binding {
         ArgBinding::Pattern(pattern) => {
             let param = &arg.param;
-            Some(quote!(let #pattern = #param;))
+            // As in rustc's lowering, the pattern binds from the moved argument, which a
+            // `ref mut` binding may borrow mutably.
+            Some(quote!(#[allow(unused_mut)] let mut #param = #param; let #pattern = #param;))
         }
         _ => None,
     });

@@ -187,6 +187,8 @@ pub(crate) struct Lowerer {
     /// For each suspension point, the basic block that suspends there.
     suspending_blocks: Vec<usize>,
     events: u32,
+    /// Inside the user's `unsafe` blocks that contain an `.await`.
+    unsafe_depth: usize,
 }
 
 impl Lowerer {
@@ -210,6 +212,7 @@ impl Lowerer {
             consumed: Default::default(),
             suspending_blocks: Vec::new(),
             events: 0,
+            unsafe_depth: 0,
         }
     }
 
@@ -259,9 +262,28 @@ impl Lowerer {
                     let local = internal(&format!("__arg{index}"));
                     self.emit(quote!(let #local = #take;));
                 }
+                ArgBinding::Pattern(pattern) if has_ref_binding(pattern) => {
+                    // `ref` bindings borrow the argument, which stays in its field.
+                    self.record_place(id);
+                    let (renamed, names) = self.pattern_for_slots(pattern, true)?;
+                    // SAFETY: the argument is initialised and stays in place to the end.
+                    self.emit(quote!(let #renamed = (*unsafe { #slot.place_mut() });));
+                    for (name, local) in names {
+                        let binding = self.declare_slot(&name, SlotKind::Local, &name);
+                        self.init_slot(binding, quote!(#local));
+                    }
+                }
+                ArgBinding::Pattern(pattern) if !body_awaits => {
+                    // As rustc: the pattern moves its bindings out of the argument, whose
+                    // unmatched rest lives to the end of the body.
+                    self.mark_taken(id);
+                    let local = internal(&format!("__arg{index}"));
+                    self.emit(quote!(let #local = #take;));
+                    self.bind_pattern(pattern, quote!(#local), false)?;
+                }
                 ArgBinding::Pattern(pattern) => {
                     self.mark_taken(id);
-                    self.bind_pattern(pattern, take, body_awaits)?;
+                    self.bind_argument_pattern(pattern, take)?;
                 }
             }
         }
@@ -698,6 +720,7 @@ impl Lowerer {
                 }
                 Stmt::Expr(expr, semi) => {
                     if expr_awaits(expr) {
+                        check_attributes(expression_attributes(expr))?;
                         self.scopes.push(Scope::default());
                         self.begin_owner();
                         let value = self.lower_expr(expr, Use::Value)?;
@@ -709,7 +732,8 @@ impl Lowerer {
                         let mut expr = expr.clone();
                         self.rewrite_expr(&mut expr, Use::Value)?;
                         let semi = semi.map_or_else(|| quote!(;), |s| s.to_token_stream());
-                        self.emit(quote!(#expr #semi));
+                        let statement = self.user_unsafe(quote!(#expr));
+                        self.emit(quote!(#statement #semi));
                     }
                 }
                 Stmt::Macro(mac) => {
@@ -756,20 +780,21 @@ impl Lowerer {
             self.emit(stmt.to_token_stream());
             return Ok(());
         }
-        if let Some(init) = &local.init
-            && let Some((else_token, _)) = &init.diverge
-        {
-            return Err(Error::new(
-                else_token.span,
-                "unasync does not lower `let ... else` around an `.await` yet; use `match`",
-            ));
-        }
-        if !local.attrs.is_empty() {
-            return Err(Error::new_spanned(
-                &local.attrs[0],
-                "unasync does not lower attributes on a `let` held across an `.await` yet",
-            ));
-        }
+        check_attributes(&local.attrs)?;
+        let diverge = match local.init.as_ref().and_then(|init| init.diverge.as_ref()) {
+            Some((_, otherwise)) if expr_awaits(otherwise) => {
+                return Err(Error::new_spanned(
+                    otherwise,
+                    "unasync does not lower `.await` in the `else` of `let ... else` yet",
+                ));
+            }
+            Some((else_token, otherwise)) => {
+                let mut otherwise = (**otherwise).clone();
+                self.rewrite_expr(&mut otherwise, Use::Value)?;
+                Some(quote!(#else_token #otherwise))
+            }
+            None => None,
+        };
         let (pattern, ty) = match &local.pat {
             Pat::Type(typed) => (&*typed.pat, Some(&typed.ty)),
             other => (other, None),
@@ -830,7 +855,7 @@ impl Lowerer {
         }
         self.scopes.push(Scope::default());
         self.begin_owner();
-        let mut value = if simple_binding(pattern).is_some() || matches!(pattern, Pat::Wild(_)) {
+        let mut value = if diverge.is_none() && (simple_binding(pattern).is_some() || matches!(pattern, Pat::Wild(_))) {
             self.operand(&init.expr, if matches!(pattern, Pat::Wild(_)) { Use::PlaceMut } else { Use::Value })?
         } else if expr_awaits(&init.expr) {
             self.lower_expr(&init.expr, Use::Value)?
@@ -854,7 +879,7 @@ impl Lowerer {
             let temporaries = self.scopes.pop();
             self.drop_scope_slots(&temporaries);
             self.scopes.push(Scope::default());
-            self.pattern_to_slots(pattern, value)?;
+            self.pattern_to_slots(pattern, value, diverge)?;
             let mut declared = self.scopes.pop();
             self.end_owner();
             // The new locals belong to the enclosing block, declared in pattern order.
@@ -873,7 +898,30 @@ impl Lowerer {
             let mut pattern = pattern.clone();
             self.bind_plain_pattern(&mut pattern);
             let ty = ty.map(|ty| quote!(: #ty));
-            self.emit(quote!(let #pattern #ty = #value;));
+            self.emit(quote!(let #pattern #ty = #value #diverge;));
+        }
+        Ok(())
+    }
+
+    // Input:
+    //     async fn f(Pair { left, right: _ }: Pair)
+    // Output:
+    //     let Pair { left: __bind_left, right: __rest0 } = <the argument>;
+    //     <__rest0 saved first, then left>
+    // rustc leaves what `_` matches in the argument until the end of the body, after the
+    // bindings: here it moves to hidden locals declared before the bindings (so dropped after
+    // them). `..` cannot be named, so it is refused.
+    fn bind_argument_pattern(&mut self, pattern: &Pat, value: TokenStream) -> syn::Result<()> {
+        let mut renamed = pattern.clone();
+        let mut rests = 0;
+        name_wildcards(&mut renamed, &mut rests)?;
+        let mut names = Vec::new();
+        rename_bindings(&mut renamed, &mut names, false)?;
+        self.emit(quote!(let #renamed = #value;));
+        let (rest, bound): (Vec<_>, Vec<_>) = names.into_iter().partition(|(name, _)| name.starts_with("__rest"));
+        for (name, local) in rest.into_iter().rev().chain(bound) {
+            let id = self.declare_slot(&name, SlotKind::Local, &name);
+            self.init_slot(id, quote!(#local));
         }
         Ok(())
     }
@@ -882,7 +930,7 @@ impl Lowerer {
     /// locals) or not (plain locals).
     fn bind_pattern(&mut self, pattern: &Pat, value: TokenStream, saved: bool) -> syn::Result<()> {
         if saved {
-            self.pattern_to_slots(pattern, value)?;
+            self.pattern_to_slots(pattern, value, None)?;
         } else {
             let mut pattern = pattern.clone();
             self.bind_plain_pattern(&mut pattern);
@@ -896,8 +944,10 @@ impl Lowerer {
     // Output:
     //     let (__bind_a, __bind_b) = value;
     //     __Frame::a(__this).init(__bind_a); __Frame::b(__this).init(__bind_b);
-    fn pattern_to_slots(&mut self, pattern: &Pat, value: TokenStream) -> syn::Result<()> {
-        if let Some(ident) = simple_binding(pattern) {
+    fn pattern_to_slots(&mut self, pattern: &Pat, value: TokenStream, otherwise: Option<TokenStream>) -> syn::Result<()> {
+        if let Some(ident) = simple_binding(pattern)
+            && otherwise.is_none()
+        {
             let name = ident.to_string();
             let id = self.declare_slot(&name, SlotKind::Local, &name);
             self.init_slot(id, value);
@@ -906,7 +956,7 @@ impl Lowerer {
         let mut renamed = pattern.clone();
         let mut names = Vec::new();
         rename_bindings(&mut renamed, &mut names, false)?;
-        self.emit(quote!(let #renamed = #value;));
+        self.emit(quote!(let #renamed = #value #otherwise;));
         for (name, local) in names {
             let id = self.declare_slot(&name, SlotKind::Local, &name);
             self.init_slot(id, quote!(#local));
@@ -928,10 +978,21 @@ impl Lowerer {
         if self.needs_split(expr) {
             self.lower_expr(expr, use_)
         } else {
-            let mut expr = expr.clone();
-            self.rewrite_expr(&mut expr, use_)?;
-            Ok(expr.to_token_stream())
+            let mut rewritten = expr.clone();
+            self.rewrite_expr(&mut rewritten, use_)?;
+            if self.unsafe_depth > 0 && use_ != Use::Value && !matches!(strip_parens(expr), Expr::Lit(_)) {
+                return Err(Error::new_spanned(
+                    expr,
+                    "unasync does not lower this place inside an `unsafe` block with `.await` yet; bind it with `let` first",
+                ));
+            }
+            Ok(self.user_unsafe(rewritten.to_token_stream()))
         }
+    }
+
+    /// Code the user wrote inside an `unsafe` block keeps that context once lowered.
+    fn user_unsafe(&self, code: TokenStream) -> TokenStream {
+        if self.unsafe_depth > 0 { quote!(unsafe { #code }) } else { code }
     }
 
     fn needs_split(&self, expr: &Expr) -> bool {
@@ -1187,10 +1248,13 @@ impl Lowerer {
             }
             Expr::Macro(mac) => self.lower_macro(&mac.mac)?,
             Expr::Unsafe(block) => {
-                return Err(Error::new(
-                    block.unsafe_token.span,
-                    "unasync does not lower `.await` inside an `unsafe` block yet",
-                ));
+                // The user's own `unsafe` block: the code it contains keeps its unsafe context.
+                self.unsafe_depth += 1;
+                let register = self.new_register();
+                let lowered = self.lower_block(&block.block, Some(register));
+                self.unsafe_depth -= 1;
+                lowered?;
+                self.read_register(register)
             }
             Expr::Let(binding) => {
                 return Err(Error::new(
@@ -1358,6 +1422,7 @@ impl Lowerer {
         let to_then = self.edge_to(then_block, Vec::new());
         let to_else = self.edge_to(else_block, Vec::new());
         let mut then_scope = None;
+        let mut chain = false;
         match strip_parens(&conditional.cond) {
             Expr::Let(binding) => {
                 let saved = block_awaits(&conditional.then_branch);
@@ -1385,10 +1450,8 @@ impl Lowerer {
                 self.terminate(quote!(match #scrutinee { #pattern _ => #to_else };));
             }
             cond if contains_let(cond) => {
-                return Err(Error::new_spanned(
-                    cond,
-                    "unasync does not lower `let` chains around an `.await` yet",
-                ));
+                then_scope = Some(self.lower_let_chain(cond, then_block, else_block)?);
+                chain = true;
             }
             cond => {
                 let cond = self.operand(cond, Use::PlaceRef)?;
@@ -1397,7 +1460,7 @@ impl Lowerer {
         }
         self.start_block(then_block);
         match then_scope {
-            Some(scope) if !scope.slots.is_empty() || block_awaits(&conditional.then_branch) => {
+            Some(scope) if chain || !scope.slots.is_empty() || block_awaits(&conditional.then_branch) => {
                 self.scopes.push(scope);
                 self.begin_owner();
                 self.lower_block_as_branch(&conditional.then_branch, register)?;
@@ -1424,6 +1487,49 @@ impl Lowerer {
         self.goto(join);
         self.start_block(join);
         Ok(self.read_register(register))
+    }
+
+    // Input:
+    //     if let Some(a) = f().await && a > 1 && let Ok(b) = g(a) { then } else { other }
+    // Output, one block per condition, each binding saved for the rest of the chain:
+    //     match <f().await> { Some(__bind_a) => { a = __bind_a; Edge(next) } _ => Edge(else) }
+    //   next: if a > 1 { Edge(next2) } else { Edge(else, dropping a) }
+    //   next2: match g(a) { Ok(__bind_b) => { b = __bind_b; Edge(then) } _ => Edge(else, dropping a) }
+    // Returns the scope of the bindings, for the `then` branch.
+    fn lower_let_chain(&mut self, cond: &Expr, then_block: usize, else_block: usize) -> syn::Result<Scope> {
+        let mut conditions = Vec::new();
+        flatten_conjunction(cond, &mut conditions);
+        self.scopes.push(Scope::default());
+        let depth = self.scopes.stack.len() - 1;
+        let count = conditions.len();
+        for (index, condition) in conditions.into_iter().enumerate() {
+            let next = if index + 1 == count { then_block } else { self.new_block() };
+            let to_next = self.edge_to(next, Vec::new());
+            let drops = self.slots_above(depth);
+            let to_else = self.edge_to(else_block, drops);
+            match strip_parens(condition) {
+                Expr::Let(binding) => {
+                    let scrutinee = self.scrutinee(&binding.expr)?;
+                    let (pattern, names) = self.pattern_for_slots(&binding.pat, is_place(&binding.expr))?;
+                    let inits = self.capture(|this| {
+                        for (name, local) in names {
+                            let id = this.declare_slot(&name, SlotKind::Local, &name);
+                            this.init_slot(id, quote!(#local));
+                        }
+                        Ok(())
+                    })?;
+                    self.terminate(quote!(match #scrutinee { #pattern => { #inits #to_next } _ => #to_else };));
+                }
+                other => {
+                    let value = self.operand(other, Use::PlaceRef)?;
+                    self.terminate(quote!(if #value { #to_next } else { #to_else };));
+                }
+            }
+            if next != then_block {
+                self.start_block(next);
+            }
+        }
+        Ok(self.scopes.pop())
     }
 
     /// A branch body: lowered if it suspends, else emitted as written.
@@ -1868,6 +1974,44 @@ fn has_temporary_reference(expr: &Expr) -> bool {
     }
 }
 
+/// Lint attributes on lowered code are checked on the shadow copy of the body, which keeps
+/// them; any other attribute (`#[cfg]`, ...) would change what the lowering emits.
+fn check_attributes(attrs: &[syn::Attribute]) -> syn::Result<()> {
+    for attr in attrs {
+        let lint = attr.path().get_ident().is_some_and(|ident| {
+            matches!(ident.to_string().as_str(), "allow" | "warn" | "deny" | "forbid" | "expect")
+        });
+        if !lint {
+            return Err(Error::new_spanned(
+                attr,
+                "unasync does not lower this attribute on code containing `.await` yet; move the code into a function that carries it",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn expression_attributes(expr: &Expr) -> &[syn::Attribute] {
+    match expr {
+        Expr::Await(e) => &e.attrs,
+        Expr::Call(e) => &e.attrs,
+        Expr::MethodCall(e) => &e.attrs,
+        Expr::Assign(e) => &e.attrs,
+        Expr::Binary(e) => &e.attrs,
+        Expr::Block(e) => &e.attrs,
+        Expr::If(e) => &e.attrs,
+        Expr::Match(e) => &e.attrs,
+        Expr::Loop(e) => &e.attrs,
+        Expr::While(e) => &e.attrs,
+        Expr::ForLoop(e) => &e.attrs,
+        Expr::Macro(e) => &e.attrs,
+        Expr::Try(e) => &e.attrs,
+        Expr::Return(e) => &e.attrs,
+        Expr::Unsafe(e) => &e.attrs,
+        _ => &[],
+    }
+}
+
 /// A statement after which the end of its block is unreachable, so the block has type `!`.
 fn diverging(expr: &Expr) -> bool {
     match strip_parens(expr) {
@@ -1933,6 +2077,81 @@ pub fn strip_parens(expr: &Expr) -> &Expr {
         Expr::Paren(paren) => strip_parens(&paren.expr),
         Expr::Group(group) => strip_parens(&group.expr),
         other => other,
+    }
+}
+
+/// Gives every `_` of an argument pattern a name, `__rest0`, `__rest1`, ...
+fn name_wildcards(pattern: &mut Pat, count: &mut usize) -> syn::Result<()> {
+    struct Namer<'a> {
+        count: &'a mut usize,
+        error: Option<Error>,
+    }
+    impl syn::visit_mut::VisitMut for Namer<'_> {
+        fn visit_pat_mut(&mut self, pattern: &mut Pat) {
+            match pattern {
+                Pat::Wild(wild) => {
+                    let name = Ident::new(&format!("__rest{}", self.count), wild.underscore_token.span);
+                    *self.count += 1;
+                    *pattern = Pat::Ident(syn::PatIdent {
+                        attrs: Vec::new(),
+                        by_ref: None,
+                        mutability: None,
+                        ident: name,
+                        subpat: None,
+                    });
+                }
+                Pat::Rest(rest) => {
+                    self.error.get_or_insert_with(|| {
+                        Error::new(
+                            rest.dot2_token.spans[0],
+                            "unasync cannot keep what `..` matches in an argument alive to the end of the body; name the fields, or bind the argument and destructure it in the body",
+                        )
+                    });
+                }
+                other => syn::visit_mut::visit_pat_mut(self, other),
+            }
+        }
+        fn visit_pat_struct_mut(&mut self, pattern: &mut syn::PatStruct) {
+            if let Some(rest) = &pattern.rest {
+                self.error.get_or_insert_with(|| {
+                    Error::new(
+                        rest.dot2_token.spans[0],
+                        "unasync cannot keep what `..` matches in an argument alive to the end of the body; name the fields, or bind the argument and destructure it in the body",
+                    )
+                });
+            }
+            syn::visit_mut::visit_pat_struct_mut(self, pattern);
+        }
+        fn visit_expr_mut(&mut self, _: &mut Expr) {}
+    }
+    let mut namer = Namer { count, error: None };
+    syn::visit_mut::VisitMut::visit_pat_mut(&mut namer, pattern);
+    match namer.error {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+fn has_ref_binding(pattern: &Pat) -> bool {
+    struct Finder(bool);
+    impl<'a> syn::visit::Visit<'a> for Finder {
+        fn visit_pat_ident(&mut self, ident: &'a syn::PatIdent) {
+            self.0 |= ident.by_ref.is_some();
+            syn::visit::visit_pat_ident(self, ident);
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_pat(&mut finder, pattern);
+    finder.0
+}
+
+fn flatten_conjunction<'a>(expr: &'a Expr, into: &mut Vec<&'a Expr>) {
+    match strip_parens(expr) {
+        Expr::Binary(binary) if matches!(binary.op, BinOp::And(_)) => {
+            flatten_conjunction(&binary.left, into);
+            flatten_conjunction(&binary.right, into);
+        }
+        other => into.push(other),
     }
 }
 
@@ -2049,7 +2268,10 @@ fn rename_bindings(pattern: &mut Pat, names: &mut Vec<(String, Ident)>, allow_re
                 let name = ident.ident.to_string();
                 let local = internal(&format!("__bind_{}", name.trim_start_matches("r#")));
                 ident.ident = local.clone();
-                ident.mutability = None;
+                if ident.by_ref.is_none() {
+                    // `mut x` only matters to the saved local, which is always a place.
+                    ident.mutability = None;
+                }
                 self.names.push((name, local));
             }
             syn::visit_mut::visit_pat_ident_mut(self, ident);

@@ -79,7 +79,7 @@ impl Slot {
     }
 
     pub fn placement(&self) -> Placement {
-        if self.poll_local {
+        if self.poll_local || (!self.argument && self.awaits.is_empty()) {
             return Placement::PollLocal;
         }
         if self.argument {
