@@ -226,6 +226,7 @@ impl Lowerer {
     // rustc stores each argument twice (captured, then moved into the body's local); here the
     // captured argument is the local.
     fn run(mut self, function: &AsyncFn, signature: &Signature) -> syn::Result<Lowered> {
+        check_recursion(function)?;
         let body_awaits = block_awaits(&function.block);
         self.scopes.push(Scope::default());
         self.begin_owner();
@@ -2055,10 +2056,16 @@ pub fn try_operator(value: TokenStream, span: Span) -> TokenStream {
 
 pub fn unsupported_macro(mac: &syn::Macro) -> Error {
     let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-    Error::new_spanned(
-        mac,
-        format!("unasync does not lower `.await` inside `{name}!` yet; move the `.await` into a `let` before it"),
-    )
+    let message = match name.as_str() {
+        "select" | "join" | "try_join" | "select_biased" => format!(
+            "unasync does not lower `{name}!` yet: its futures are polled in turn inside one state; keep this function native, or await the futures of `futures::future::{}` instead",
+            if name == "try_join" { "try_join" } else if name == "join" { "join" } else { "select" }
+        ),
+        _ => format!(
+            "unasync does not lower `.await` inside `{name}!` yet; move the `.await` into a `let` before it"
+        ),
+    };
+    Error::new_spanned(mac, message)
 }
 
 fn struct_path(literal: &syn::ExprStruct) -> TokenStream {
@@ -2127,6 +2134,47 @@ fn name_wildcards(pattern: &mut Pat, count: &mut usize) -> syn::Result<()> {
     let mut namer = Namer { count, error: None };
     syn::visit_mut::VisitMut::visit_pat_mut(&mut namer, pattern);
     match namer.error {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+/// A desugared future holds its awaited futures by type, so awaiting itself (even boxed) would be
+/// an infinitely nested type; rustc's own futures avoid that by not naming what they hold.
+fn check_recursion(function: &AsyncFn) -> syn::Result<()> {
+    struct Finder<'a> {
+        name: &'a Ident,
+        found: Option<Error>,
+    }
+    impl<'a> syn::visit::Visit<'a> for Finder<'_> {
+        fn visit_expr_call(&mut self, call: &'a syn::ExprCall) {
+            if let Expr::Path(path) = strip_parens(&call.func) {
+                let segments: Vec<String> = path.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                let recursive = path.qself.is_none()
+                    && (segments == [self.name.to_string()] || segments == ["Self".to_string(), self.name.to_string()]);
+                if recursive {
+                    self.found.get_or_insert_with(|| recursion_error(call));
+                }
+            }
+            syn::visit::visit_expr_call(self, call);
+        }
+        fn visit_expr_method_call(&mut self, call: &'a syn::ExprMethodCall) {
+            if call.method == *self.name && matches!(strip_parens(&call.receiver), Expr::Path(p) if p.path.is_ident("self")) {
+                self.found.get_or_insert_with(|| recursion_error(call));
+            }
+            syn::visit::visit_expr_method_call(self, call);
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    fn recursion_error(call: &dyn ToTokens) -> Error {
+        Error::new_spanned(
+            call,
+            "unasync does not lower a recursive async fn yet (its state machine would contain itself, even behind `Box::pin`); keep this function native",
+        )
+    }
+    let mut finder = Finder { name: &function.sig.ident, found: None };
+    syn::visit::Visit::visit_block(&mut finder, &function.block);
+    match finder.found {
         Some(error) => Err(error),
         None => Ok(()),
     }
