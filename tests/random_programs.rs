@@ -1,0 +1,61 @@
+//! Random async programs (a fixed seed), compiled natively and through `#[unasync::desugar]`,
+//! must agree: same logs on the full run and when cancelled after every poll count, same panics,
+//! same polls after completion or panic, same auto traits.
+//!
+//! The programs are written into a generated crate built with this test's own settings into
+//! `<target dir>/oracle` (so `RUSTFLAGS=-Zsanitizer=address cargo test --target T` checks them under
+//! AddressSanitizer too). The soak binary (`cargo run -p unasync-fixtures --release --bin soak`)
+//! runs the same oracle on many more programs and shrinks failures.
+
+use std::time::Instant;
+use unasync_fixtures::generator::oracle::{FIXED_PROGRAMS, FIXED_SEED, Oracle, Verdict};
+use unasync_fixtures::generator::{Counts, batch};
+
+/// Programs per generated crate: rustc's coherence checking grows quadratically with the number
+/// of impls in one crate, so several small crates build faster than one large one.
+const PER_CRATE: usize = 100;
+
+#[test]
+fn random_programs_agree() {
+    let started = Instant::now();
+    let oracle = Oracle::for_current_exe("unasync_random_programs_test");
+    let mut failures = Vec::new();
+    let mut counts = Counts::default();
+    let (mut compared, mut agreed) = (0, 0);
+    let mut first = 0;
+    while first < FIXED_PROGRAMS {
+        let n = PER_CRATE.min(FIXED_PROGRAMS - first);
+        let programs = batch(FIXED_SEED, first as u64, n);
+        let outcome = oracle.run(&programs).unwrap_or_else(|e| panic!("{e}"));
+        for (p, v) in programs.iter().zip(outcome.verdicts) {
+            compared += 1;
+            match v {
+                Verdict::Agree { .. } => {
+                    agreed += 1;
+                    counts.merge(&p.counts);
+                }
+                Verdict::Differ(text) | Verdict::CompileError(text) | Verdict::Crash(text) => {
+                    failures.push(format!(
+                        "program {} (seed {:#x}):\n{}\ncall: {}\n{text}",
+                        p.name, p.seed, p.source, p.call
+                    ))
+                }
+            }
+        }
+        first += n;
+    }
+    println!(
+        "random programs: {compared} compared, {agreed} agree, {} differ, in {:.1}s (target {:?})",
+        failures.len(),
+        started.elapsed().as_secs_f64(),
+        oracle.target
+    );
+    println!("constructs:\n{counts}");
+    assert!(
+        failures.is_empty(),
+        "{} of {compared} random programs disagree:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+    assert!(counts.missing().is_empty(), "not covered: {:?}", counts.missing());
+}
