@@ -595,7 +595,7 @@ fn fuzz(iterations: u64, seed: u64, syntax_every: u64) -> Report {
         match result {
             Ok(Some(expansion)) => {
                 report.expanded += 1;
-                if report.expanded % syntax_every == 0 && !parses(&expansion) {
+                if report.expanded.is_multiple_of(syntax_every) && !parses(&expansion) {
                     report.unparsable += 1;
                     if report.unparsable <= 3 {
                         eprintln!("fuzz: expansion is not valid syntax (iteration {i}, seed {seed}):\n  input: {item}");

@@ -1,0 +1,9 @@
+//! Misuse of `#[unasync::desugar]` is a compile error at the user's line, never a panic; the
+//! expansion compiles with absolute paths, hidden internal names and no new warnings.
+
+#[test]
+fn ui() {
+    let cases = trybuild::TestCases::new();
+    cases.compile_fail("tests/ui/*.rs");
+    cases.pass("tests/ui/pass/*.rs");
+}

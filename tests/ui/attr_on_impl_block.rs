@@ -1,0 +1,8 @@
+struct S;
+
+#[unasync::desugar]
+impl S {
+    async fn f(&self) {}
+}
+
+fn main() {}

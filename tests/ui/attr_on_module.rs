@@ -1,0 +1,6 @@
+#[unasync::desugar]
+mod inner {
+    pub async fn f() {}
+}
+
+fn main() {}

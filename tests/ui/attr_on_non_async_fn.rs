@@ -1,0 +1,6 @@
+#[unasync::desugar]
+fn not_async() -> u32 {
+    1
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[unasync::desugar]
+struct Point {
+    x: i32,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+async fn tick() {}
+
+#[unasync::desugar]
+async fn f() {
+    tick().await;
+    let _ = __cx;
+}
+
+fn main() {}

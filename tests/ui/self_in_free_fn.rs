@@ -1,0 +1,9 @@
+async fn tick() {}
+
+#[unasync::desugar]
+async fn f() -> usize {
+    tick().await;
+    self.len()
+}
+
+fn main() {}

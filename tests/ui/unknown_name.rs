@@ -1,0 +1,10 @@
+async fn tick() {}
+
+#[unasync::desugar]
+async fn f() -> u32 {
+    let x = 1;
+    tick().await;
+    x + y
+}
+
+fn main() {}
