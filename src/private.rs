@@ -319,3 +319,23 @@ impl<T> Slot<T> {
     #[inline(always)]
     pub fn ascribe(_: Self) {}
 }
+
+/// Runs its function when the enclosing block ends (normally or by unwinding): the end of a
+/// lowered block's scope, ordered against the block's tail temporaries as rustc orders locals.
+pub struct ScopeEnd<F: FnMut()> {
+    at_end: F,
+}
+
+impl<F: FnMut()> ScopeEnd<F> {
+    #[inline(always)]
+    pub fn new(at_end: F) -> Self {
+        ScopeEnd { at_end }
+    }
+}
+
+impl<F: FnMut()> Drop for ScopeEnd<F> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        (self.at_end)();
+    }
+}

@@ -219,3 +219,23 @@ fn known_divergences_still_differ_as_documented() {
         assert_eq!(native_events, desugared_events, "`{}` differs in more than drop order", n.name);
     }
 }
+
+/// The same fixtures compiled as edition 2021 (other temporary scopes and capture rules): the
+/// desugared futures must agree with rustc's there too.
+#[test]
+fn edition_2021_agrees() {
+    let native = unasync_fixtures_2021::native::cases();
+    let desugared = unasync_fixtures_2021::desugared::cases();
+    assert!(native.len() >= 45, "only {} edition 2021 fixtures", native.len());
+    assert_eq!(native.len(), desugared.len());
+    let mut failures = Vec::new();
+    for (n, d) in native.iter().zip(&desugared) {
+        if let Err(mismatch) = compare_cases(n, d) {
+            failures.push(format!("{}:{}\n{mismatch}", n.file, n.line));
+        }
+        if (n.is_send, n.is_sync, n.is_unpin) != (d.is_send, d.is_sync, d.is_unpin) {
+            failures.push(format!("{}: auto traits differ", n.name));
+        }
+    }
+    assert!(failures.is_empty(), "edition 2021:\n{}", failures.join("\n"));
+}

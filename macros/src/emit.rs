@@ -18,7 +18,7 @@ use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::input::AsyncFn;
-use crate::lowering::{poll_local_name, Lowered};
+use crate::lowering::{poll_local_name, poll_local_pointer, Lowered};
 use crate::scope::{internal, Placement};
 use crate::signature::{ArgBinding, Signature};
 
@@ -187,7 +187,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
         quote!(__State::#variant { .. } => #block,)
     });
     let registers = lowered.registers.iter().map(|r| {
-        let name = internal(&format!("__register{r}"));
+        let name = Ident::new(&format!("__register{r}"), proc_macro2::Span::call_site());
         quote!(let mut #name = ::core::mem::MaybeUninit::uninit();)
     });
     let blocks = lowered.blocks.iter().map(|(index, code)| {
@@ -218,14 +218,13 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
         .filter(|slot| slot.placement() == Placement::PollLocal)
         .map(|slot| poll_local_name(&slot.name))
         .collect();
-    let poll_local_pointers: Vec<Ident> = poll_locals.iter().map(|local| format_ident!("{}_ptr", local)).collect();
-    let drop_all = slots.iter().enumerate().rev().map(|(id, slot)| {
-        let slot = if slot.placement() == Placement::PollLocal {
-            let pointer = format_ident!("{}_ptr", poll_local_name(&slot.name));
-            quote!(::unasync::__private::Slot::new(#pointer, &raw mut (*__live)[#id]))
-        } else {
-            access(lowered, id)
-        };
+    let poll_local_pointers: Vec<Ident> = slots
+        .iter()
+        .filter(|slot| slot.placement() == Placement::PollLocal)
+        .map(|slot| poll_local_pointer(&slot.name))
+        .collect();
+    let drop_all = slots.iter().enumerate().rev().map(|(id, _)| {
+        let slot = access(lowered, id);
         quote!(if (*__live)[#id] { #slot.drop_if_live(); })
     });
     let exit_type = match &signature.output {
@@ -315,7 +314,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
             // The user's code is linted in the shadow copy above; lints here would repeat them
             // or point at the lowering's own shape.
             #[allow(
-                unused_unsafe, unused_parens, unused_braces, unused_mut, unused_variables,
+                unused_unsafe, unused_parens, unused_braces, unused_mut, unused_variables, redundant_semicolons,
                 unused_assignments, unreachable_code, clippy::all
             )]
             let __future = ::unasync::__private::Machine::new(
@@ -379,8 +378,8 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
 fn access(lowered: &Lowered, id: usize) -> TokenStream {
     let name = &lowered.slots[id].name;
     if lowered.slots[id].placement() == Placement::PollLocal {
-        let local = poll_local_name(name);
-        return quote!(::unasync::__private::Slot::new(&raw mut #local, &raw mut (*__live)[#id]));
+        let pointer = poll_local_pointer(name);
+        return quote!(::unasync::__private::Slot::new(#pointer, &raw mut (*__live)[#id]));
     }
     quote!(__Frame::#name(__this, __live))
 }

@@ -154,9 +154,14 @@ impl BasicBlock {
         self.parts.push(TokenStream::new());
     }
 
-    fn close(&mut self) {
+    /// Closes the innermost brace. Its span is the user's, so rustc applies the user's edition
+    /// to it (tail expression temporaries differ between editions); spans the macro makes carry
+    /// the macro crate's edition.
+    fn close(&mut self, span: Span) {
         let inner = self.parts.pop().expect("open brace");
-        self.extend(quote!({ #inner }));
+        let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, inner);
+        group.set_span(span);
+        self.extend(group.into_token_stream());
     }
 }
 
@@ -171,6 +176,8 @@ pub(crate) struct Lowerer {
     /// Brace owners (blocks and statements being lowered) and whether their brace is open in the
     /// current basic block. Braces end ordinary Rust locals where the user's scopes end.
     owners: Vec<bool>,
+    /// A span of the user's body: braces the lowering adds take the user's edition from it.
+    user_span: Span,
     edges: Vec<Edge>,
     registers: Vec<bool>,
     resume_blocks: Vec<usize>,
@@ -201,6 +208,7 @@ impl Lowerer {
             blocks: vec![BasicBlock::new()],
             current: 0,
             owners: Vec::new(),
+            user_span: Span::call_site(),
             edges: Vec::new(),
             registers: Vec::new(),
             resume_blocks: Vec::new(),
@@ -227,6 +235,7 @@ impl Lowerer {
     // captured argument is the local.
     fn run(mut self, function: &AsyncFn, signature: &Signature) -> syn::Result<Lowered> {
         check_recursion(function)?;
+        self.user_span = function.block.brace_token.span.join();
         let body_awaits = block_awaits(&function.block);
         self.scopes.push(Scope::default());
         self.begin_owner();
@@ -462,12 +471,13 @@ impl Lowerer {
         if self.blocks[self.current].terminated {
             return;
         }
+        let span = self.user_span;
         let block = &mut self.blocks[self.current];
         block.extend(exit);
         for open in self.owners.iter_mut().rev() {
             if *open {
                 *open = false;
-                block.close();
+                block.close(span);
             }
         }
         block.terminated = true;
@@ -481,8 +491,59 @@ impl Lowerer {
 
     fn end_owner(&mut self) {
         if self.owners.pop() == Some(true) && !self.blocks[self.current].terminated {
-            self.blocks[self.current].close();
+            self.blocks[self.current].close(self.user_span);
+            // The brace may end in the block's tail expression (see `tail`).
+            self.blocks[self.current].extend(quote!(;));
         }
+    }
+
+    // Input:
+    //     { let a = ..; x.await; let b = ..; make().len() }     // a saved, b plain
+    // Output (the last basic block of the block):
+    //     { let __scope_end = ScopeEnd::new(|| <drop a>); let b = ..; __register.write(make().len()) };
+    // The block's saved locals are dropped by a guard declared first in the block's brace, so
+    // they go after its plain locals, and the temporaries of the tail expression are dropped
+    // before all of them (edition 2024) or after (2021) as rustc's own rules for the user's
+    // edition decide.
+    fn tail(&mut self, value: TokenStream, register: Option<usize>) {
+        let value = match register {
+            Some(register) => {
+                let write = self.write_register(register, value);
+                let write: TokenStream = write.into_iter().filter(|t| !matches!(t, proc_macro2::TokenTree::Punct(p) if p.as_char() == ';')).collect();
+                write
+            }
+            None => value,
+        };
+        let scope = self.scopes.stack.last().expect("block scope");
+        let open_here = self.owners.last() == Some(&true) && !self.blocks[self.current].terminated;
+        if scope.slots.is_empty() || !open_here {
+            self.emit(quote!(#value;));
+            return;
+        }
+        let drops = self.drop_slots(scope.slots.iter().rev().copied());
+        self.scopes.stack.last_mut().expect("block scope").dropped_by_guard = true;
+        let guard = internal("__scope_end");
+        let block = &mut self.blocks[self.current];
+        let part = block.parts.last_mut().expect("owner brace");
+        // The guard starts after the last suspension in this brace (it must not run when the
+        // future returns `Pending`) and before the block's plain locals, which all follow it.
+        let mut tokens: Vec<proc_macro2::TokenTree> = std::mem::take(part).into_iter().collect();
+        let start = tokens
+            .iter()
+            .rposition(|token| mentions_ident(token, "poll_awaitee"))
+            .and_then(|last| {
+                tokens[last..]
+                    .iter()
+                    .position(|t| matches!(t, proc_macro2::TokenTree::Punct(p) if p.as_char() == ';'))
+                    .map(|semi| last + semi + 1)
+            })
+            .unwrap_or(0);
+        // SAFETY (of the drops): they run when the block's brace ends, where the flags are
+        // accurate, or while unwinding through it.
+        let declaration = quote!(let #guard = ::unasync::__private::ScopeEnd::new(move || #drops););
+        tokens.splice(start..start, declaration);
+        *part = tokens.into_iter().collect();
+        self.emit(value);
     }
 
     /// An edge token: `break '__block Exit::Edge(n)`.
@@ -571,8 +632,8 @@ impl Lowerer {
     pub(crate) fn slot(&self, id: usize) -> TokenStream {
         let name = &self.slots[id].name;
         if self.placement(id) == Placement::PollLocal {
-            let local = poll_local_name(name);
-            return quote!(::unasync::__private::Slot::new(&raw mut #local, &raw mut (*__live)[#id]));
+            let pointer = poll_local_pointer(name);
+            return quote!(::unasync::__private::Slot::new(#pointer, &raw mut (*__live)[#id]));
         }
         quote!(__Frame::#name(__this, __live))
     }
@@ -663,7 +724,7 @@ impl Lowerer {
     }
 
     fn drop_scope_slots(&mut self, scope: &Scope) {
-        if !scope.slots.is_empty() {
+        if !scope.slots.is_empty() && !scope.dropped_by_guard {
             let drops = self.drop_slots(scope.slots.iter().rev().copied());
             self.emit(drops);
         }
@@ -710,13 +771,7 @@ impl Lowerer {
                 Stmt::Item(_) => {}
                 Stmt::Expr(expr, None) if index + 1 == count => {
                     let value = self.operand(expr, Use::Value)?;
-                    match register {
-                        Some(register) => {
-                            let write = self.write_register(register, value);
-                            self.emit(write);
-                        }
-                        None => self.emit(quote!(#value;)),
-                    }
+                    self.tail(value, register);
                     return Ok(());
                 }
                 Stmt::Expr(expr, semi) => {
@@ -1280,6 +1335,20 @@ impl Lowerer {
     // does: their arguments are lowered like a call's.
     fn lower_macro(&mut self, mac: &syn::Macro) -> syn::Result<TokenStream> {
         let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        if let Some(assertion) = name.strip_prefix("debug_") {
+            // Like rustc's expansion: nothing is evaluated without debug assertions.
+            let assertion = Ident::new(assertion, mac.path.segments.last().expect("name").ident.span());
+            let tokens = &mac.tokens;
+            let conditional: Expr = syn::parse_quote! {
+                if ::core::cfg!(debug_assertions) { ::core::#assertion!(#tokens) }
+            };
+            return self.lower_expr(&conditional, Use::Value);
+        }
+        let operands = match name.as_str() {
+            "assert" => Some(1),
+            "assert_eq" | "assert_ne" => Some(2),
+            _ => None,
+        };
         let (first_use, rest_use) = match name.as_str() {
             "format" | "print" | "println" | "eprint" | "eprintln" | "format_args" | "panic"
             | "unreachable" | "todo" | "unimplemented" => (Use::PlaceRef, Use::PlaceRef),
@@ -1291,6 +1360,14 @@ impl Lowerer {
         };
         let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
         let args = mac.parse_body_with(parser).map_err(|_| unsupported_macro(mac))?;
+        if let Some(operands) = operands
+            && let Some(message) = args.iter().skip(operands).find(|arg| expr_awaits(arg))
+        {
+            return Err(Error::new_spanned(
+                message,
+                "unasync does not lower `.await` in an assertion's message yet (rustc evaluates it only when the assertion fails); compute it before",
+            ));
+        }
         let children: Vec<(&Expr, Use)> = args
             .iter()
             .enumerate()
@@ -1892,6 +1969,11 @@ pub fn poll_local_name(name: &Ident) -> Ident {
     internal(&format!("__local_{name}"))
 }
 
+/// A raw pointer to a stack local: closures (drop guards) copy it instead of moving the local.
+pub fn poll_local_pointer(name: &Ident) -> Ident {
+    internal(&format!("__local_{name}_ptr"))
+}
+
 /// The blocks reachable from any of `starts` (themselves included).
 fn reached_from(count: usize, starts: &[usize], edges: &[Edge]) -> Vec<bool> {
     let mut reached = vec![false; count];
@@ -1932,6 +2014,14 @@ fn dominators(count: usize, reachable: &[bool], edges: &[Edge]) -> Vec<std::coll
         }
     }
     dominators
+}
+
+fn mentions_ident(token: &proc_macro2::TokenTree, name: &str) -> bool {
+    match token {
+        proc_macro2::TokenTree::Ident(ident) => ident == name,
+        proc_macro2::TokenTree::Group(group) => group.stream().into_iter().any(|t| mentions_ident(&t, name)),
+        _ => false,
+    }
 }
 
 fn collect_idents(tokens: &TokenStream, into: &mut std::collections::BTreeSet<String>) {
@@ -2029,7 +2119,7 @@ fn diverging_macro(mac: &syn::Macro) -> bool {
 }
 
 fn register_name(register: usize) -> Ident {
-    internal(&format!("__register{register}"))
+    Ident::new(&format!("__register{register}"), Span::call_site())
 }
 
 /// The field of `Unresumed` that holds an argument.

@@ -110,6 +110,9 @@ pub struct Scope {
     pub slots: Vec<usize>,
     /// A closure or async block: its body runs later, outside this frame's control flow.
     pub barrier: bool,
+    /// Its saved locals are dropped by a guard at the end of the block's tail (see
+    /// `Lowerer::tail`), not by code after it.
+    pub dropped_by_guard: bool,
 }
 
 pub enum Resolved {
