@@ -51,6 +51,10 @@ impl<'ast> Visit<'ast> for Finder {
     fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
     fn visit_item(&mut self, _: &'ast syn::Item) {}
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        self.found |= tokens_await(&mac.tokens);
+        // `join!`/`select!` await inside their own expansion.
+        let polls_futures = mac.path.segments.last().is_some_and(|segment| {
+            matches!(segment.ident.to_string().as_str(), "select" | "join" | "try_join" | "select_biased")
+        });
+        self.found |= polls_futures || tokens_await(&mac.tokens);
     }
 }

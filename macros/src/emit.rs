@@ -19,7 +19,7 @@ use quote::{format_ident, quote};
 
 use crate::input::AsyncFn;
 use crate::lowering::{poll_local_name, poll_local_pointer, Lowered};
-use crate::scope::{internal, Placement};
+use crate::scope::Placement;
 use crate::signature::{ArgBinding, Signature};
 
 pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> TokenStream {

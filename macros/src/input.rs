@@ -29,13 +29,13 @@ pub fn parse(args: TokenStream, item: TokenStream) -> syn::Result<AsyncFn> {
             sig: f.sig,
             block: *f.block,
         },
-        Ok(other) => {
+        Ok(other) if !matches!(other, Item::Verbatim(_)) => {
             return Err(Error::new(
                 item_span(&other),
                 "#[unasync::desugar] goes on an `async fn`, not on this item",
             ));
         }
-        Err(_) => match syn::parse2::<syn::ImplItemFn>(item.clone()) {
+        Ok(_) | Err(_) => match syn::parse2::<syn::ImplItemFn>(item.clone()) {
             Ok(f) => AsyncFn {
                 attrs: f.attrs,
                 vis: f.vis,

@@ -300,7 +300,7 @@ impl Lowerer {
         let output = self.new_register();
         self.lower_block_contents(&function.block, Some(output))?;
         self.end_owner();
-        let scope = self.scopes.pop();
+        let scope = self.pop_scope();
         self.drop_scope_slots(&scope);
         let value = self.read_register(output);
         self.terminate(quote!(break '__block ::unasync::__private::Exit::Return(#value);));
@@ -322,6 +322,7 @@ impl Lowerer {
                 slot.awaits = first.awaits;
                 slot.dynamic = first.dynamic;
                 slot.poll_local = first.poll_local;
+                slot.force_prefix = first.force_prefix;
             }
         }
         let used_registers: std::collections::BTreeSet<usize> = self
@@ -390,6 +391,31 @@ impl Lowerer {
             }
         }
         self.find_early_moves(&dominators);
+        self.separate_overlapping_variants();
+    }
+
+    /// Two locals of different variants live at the same time cannot share the variant part
+    /// of the frame: the one that starts first moves to the prefix, until none overlap.
+    fn separate_overlapping_variants(&mut self) {
+        loop {
+            let interval = |slot: &Slot| (slot.usage.init_event.unwrap_or(0), slot.usage.end_event.max(slot.usage.init_event.unwrap_or(0)));
+            let mut conflict = None;
+            'search: for (x, first) in self.slots.iter().enumerate() {
+                let Placement::Variant(j) = first.placement() else { continue };
+                for (y, second) in self.slots.iter().enumerate().skip(x + 1) {
+                    let Placement::Variant(k) = second.placement() else { continue };
+                    let ((a0, a1), (b0, b1)) = (interval(first), interval(second));
+                    if j != k && a0 < b1 && b0 < a1 {
+                        conflict = Some(if a0 <= b0 { x } else { y });
+                        break 'search;
+                    }
+                }
+            }
+            match conflict {
+                Some(id) => self.slots[id].force_prefix = true,
+                None => break,
+            }
+        }
     }
 
     /// A local moved exactly once (as above) but after some suspension points: it is saved only
@@ -446,6 +472,10 @@ impl Lowerer {
                 .pending_temporaries
                 .iter()
                 .partition(|&&id| mentioned.contains(&slots[id].name.to_string()));
+            self.events += 1;
+            for &id in &consumed {
+                self.slots[id].usage.end_event = self.events;
+            }
             self.consumed.extend(consumed);
             self.pending_temporaries = pending;
         }
@@ -600,15 +630,20 @@ impl Lowerer {
                 || matches!(name, "enter" | "drop_live" | "unwind" | "new")
                 || name.starts_with("enter_")
         };
-        let mut name = preferred.trim_start_matches("r#").to_string();
+        // A raw identifier (`r#match`) names a field `match_`, which is not a keyword.
+        let base = plain_name(preferred);
+        let mut name = base.clone();
         let mut suffix = 1;
         while taken(&name, &self.slots) {
-            name = format!("{}_{}", preferred.trim_start_matches("r#"), suffix);
+            name = format!("{base}_{suffix}");
             suffix += 1;
         }
-        let (dynamic, poll_local) = match &self.first_pass {
-            Some(first) => (first[self.slots.len()].dynamic, first[self.slots.len()].poll_local),
-            None => (false, false),
+        let (dynamic, poll_local, force_prefix) = match &self.first_pass {
+            Some(first) => {
+                let first = &first[self.slots.len()];
+                (first.dynamic, first.poll_local, first.force_prefix)
+            }
+            None => (false, false, false),
         };
         self.slots.push(Slot {
             name: internal(&name),
@@ -618,6 +653,7 @@ impl Lowerer {
             dynamic,
             usage: Default::default(),
             poll_local,
+            force_prefix,
         });
         let id = self.slots.len() - 1;
         let scope = self.scopes.stack.last_mut().expect("no scope");
@@ -626,6 +662,17 @@ impl Lowerer {
             scope.bindings.push((binding_name.to_string(), Binding::Slot(id)));
         }
         id
+    }
+
+    /// Ends a scope of the lowering, noting when its saved locals stop being live.
+    fn pop_scope(&mut self) -> Scope {
+        let scope = self.scopes.pop();
+        self.events += 1;
+        for &id in &scope.slots {
+            let usage = &mut self.slots[id].usage;
+            usage.end_event = usage.end_event.max(self.events);
+        }
+        scope
     }
 
     /// The frame accessor of a saved local: `__Frame::name(__this, __live)`.
@@ -751,7 +798,7 @@ impl Lowerer {
         self.lower_block_contents(block, register)?;
         self.hoist_references = hoisting;
         self.end_owner();
-        let scope = self.scopes.pop();
+        let scope = self.pop_scope();
         self.drop_scope_slots(&scope);
         Ok(())
     }
@@ -782,7 +829,7 @@ impl Lowerer {
                         let value = self.lower_expr(expr, Use::Value)?;
                         self.emit(quote!(#value;));
                         self.end_owner();
-                        let scope = self.scopes.pop();
+                        let scope = self.pop_scope();
                         self.drop_scope_slots(&scope);
                     } else {
                         let mut expr = expr.clone();
@@ -800,7 +847,7 @@ impl Lowerer {
                         let value = self.lower_expr(&expr, Use::Value)?;
                         self.emit(quote!(#value;));
                         self.end_owner();
-                        let scope = self.scopes.pop();
+                        let scope = self.pop_scope();
                         self.drop_scope_slots(&scope);
                     } else {
                         self.rewrite_expr(&mut expr, Use::Value)?;
@@ -871,7 +918,8 @@ impl Lowerer {
                 self.emit(quote!(unsafe { __Frame::#enter(__this) };));
             }
             if let Some(ty) = ty {
-                self.emit(quote!(::unasync::__private::Slot::<#ty>::ascribe(#slot);));
+                // SAFETY: only computes the local's address.
+                self.emit(quote!(::unasync::__private::Slot::<#ty>::ascribe(unsafe { #slot });));
             }
             return Ok(());
         };
@@ -889,7 +937,7 @@ impl Lowerer {
             let write = self.write_register(register, value);
             self.emit(write);
             self.end_owner();
-            let scope = self.scopes.pop();
+            let scope = self.pop_scope();
             self.drop_scope_slots(&scope);
             let value = self.read_register(register);
             let extended = self.declare_slot(&format!("__extended{}", self.slots.len()), SlotKind::Temporary, "");
@@ -924,7 +972,7 @@ impl Lowerer {
         if matches!(pattern, Pat::Wild(_)) {
             self.emit(quote!(let _ = #value;));
             self.end_owner();
-            let scope = self.scopes.pop();
+            let scope = self.pop_scope();
             self.drop_scope_slots(&scope);
             return Ok(());
         }
@@ -932,11 +980,11 @@ impl Lowerer {
             // The temporaries end before the bindings start: nothing runs in between, and a
             // binding may live in another state's variant than a temporary.
             let value = self.materialize(value);
-            let temporaries = self.scopes.pop();
+            let temporaries = self.pop_scope();
             self.drop_scope_slots(&temporaries);
             self.scopes.push(Scope::default());
             self.pattern_to_slots(pattern, value, diverge)?;
-            let mut declared = self.scopes.pop();
+            let mut declared = self.pop_scope();
             self.end_owner();
             // The new locals belong to the enclosing block, declared in pattern order.
             let scope = self.scopes.stack.last_mut().expect("no scope");
@@ -947,7 +995,7 @@ impl Lowerer {
             let register = self.new_register();
             let write = self.write_register(register, value);
             self.emit(write);
-            let scope = self.scopes.pop();
+            let scope = self.pop_scope();
             self.drop_scope_slots(&scope);
             self.end_owner();
             let value = self.read_register(register);
@@ -1164,7 +1212,7 @@ impl Lowerer {
                     let right = self.lower_expr(&binary.right, Use::Value)?;
                     let mut left = (*binary.left).clone();
                     self.rewrite_expr(&mut left, Use::PlaceMut)?;
-                    quote!(#left #op #right)
+                    self.user_unsafe(quote!(#left #op #right))
                 }
                 op => {
                     let operand_use = if is_comparison(&op) { Use::PlaceRef } else { Use::Value };
@@ -1440,7 +1488,7 @@ impl Lowerer {
                 }
             };
         });
-        let scope = self.scopes.pop();
+        let scope = self.pop_scope();
         self.drop_scope_slots(&scope);
         Ok(quote!(#value))
     }
@@ -1524,7 +1572,7 @@ impl Lowerer {
                     let to_join = self.edge_to(join, Vec::new());
                     quote!(#pattern => { #write #to_join })
                 };
-                then_scope = Some(self.scopes.pop());
+                then_scope = Some(self.pop_scope());
                 self.terminate(quote!(match #scrutinee { #pattern _ => #to_else };));
             }
             cond if contains_let(cond) => {
@@ -1532,7 +1580,7 @@ impl Lowerer {
                 chain = true;
             }
             cond => {
-                let cond = self.operand(cond, Use::PlaceRef)?;
+                let cond = self.condition(cond)?;
                 self.terminate(quote!(if #cond { #to_then } else { #to_else };));
             }
         }
@@ -1543,7 +1591,7 @@ impl Lowerer {
                 self.begin_owner();
                 self.lower_block_as_branch(&conditional.then_branch, register)?;
                 self.end_owner();
-                let scope = self.scopes.pop();
+                let scope = self.pop_scope();
                 self.drop_scope_slots(&scope);
             }
             Some(_) => {}
@@ -1607,7 +1655,21 @@ impl Lowerer {
                 self.start_block(next);
             }
         }
-        Ok(self.scopes.pop())
+        Ok(self.pop_scope())
+    }
+
+    /// An `if`/`while` condition is a temporary scope of its own: what it saved for a later
+    /// `.await` is dropped before the branch runs.
+    fn condition(&mut self, cond: &Expr) -> syn::Result<TokenStream> {
+        if !self.needs_split(cond) {
+            return self.operand(cond, Use::PlaceRef);
+        }
+        self.scopes.push(Scope::default());
+        let value = self.operand(cond, Use::Value)?;
+        let value = self.materialize(value);
+        let scope = self.pop_scope();
+        self.drop_scope_slots(&scope);
+        Ok(value)
     }
 
     /// A branch body: lowered if it suspends, else emitted as written.
@@ -1704,7 +1766,7 @@ impl Lowerer {
                     Ok(())
                 })?;
                 arms.extend(quote!(#renamed #guard => { #inits #to_arm }));
-                let scope = self.scopes.pop();
+                let scope = self.pop_scope();
                 lowered_arms.push((arm_block, scope, &*arm.body));
             } else {
                 let mut pattern = pattern.clone();
@@ -1715,7 +1777,7 @@ impl Lowerer {
                 let write = self.write_register(register, body.to_token_stream());
                 let to_join = self.edge_to(join, Vec::new());
                 arms.extend(quote!(#pattern #guard => { #write #to_join }));
-                self.scopes.pop();
+                self.pop_scope();
             }
         }
         self.terminate(quote!(match #scrutinee { #arms };));
@@ -1727,7 +1789,7 @@ impl Lowerer {
             let write = self.write_register(register, value);
             self.emit(write);
             self.end_owner();
-            let scope = self.scopes.pop();
+            let scope = self.pop_scope();
             self.drop_scope_slots(&scope);
             self.goto(join);
         }
@@ -1807,11 +1869,11 @@ impl Lowerer {
                 return Err(Error::new_spanned(cond, "unasync does not lower `let` chains around an `.await` yet"));
             }
             cond => {
-                let cond = self.operand(cond, Use::PlaceRef)?;
+                let cond = self.condition(cond)?;
                 self.terminate(quote!(if #cond { #to_body } else { #to_after };));
             }
         }
-        let bindings = self.scopes.pop();
+        let bindings = self.pop_scope();
         self.start_block(body_block);
         self.scopes.push(bindings);
         let depth = self.scopes.stack.len() - 1;
@@ -1824,7 +1886,7 @@ impl Lowerer {
         self.lower_block_as_unit(&looping.body)?;
         self.end_owner();
         self.targets.pop();
-        let scope = self.scopes.pop();
+        let scope = self.pop_scope();
         self.drop_scope_slots(&scope);
         self.goto(head);
         self.start_block(after);
@@ -1892,7 +1954,7 @@ impl Lowerer {
                 ::core::option::Option::None => #to_after,
             };
         });
-        let bindings = self.scopes.pop();
+        let bindings = self.pop_scope();
         self.start_block(body_block);
         self.scopes.push(bindings);
         let depth = self.scopes.stack.len() - 1;
@@ -1905,11 +1967,11 @@ impl Lowerer {
         self.lower_block(&looping.body, None)?;
         self.end_owner();
         self.targets.pop();
-        let scope = self.scopes.pop();
+        let scope = self.pop_scope();
         self.drop_scope_slots(&scope);
         self.goto(head);
         self.start_block(after);
-        let scope = self.scopes.pop();
+        let scope = self.pop_scope();
         self.drop_scope_slots(&scope);
         Ok(quote!(()))
     }
@@ -2126,7 +2188,15 @@ fn register_name(register: usize) -> Ident {
 pub fn unresumed_field(arg: &crate::signature::Arg) -> Ident {
     match &arg.binding {
         ArgBinding::SelfValue => internal("self_"),
-        _ => Ident::new(&arg.param.to_string(), Span::mixed_site()),
+        _ => internal(&plain_name(&arg.param.to_string())),
+    }
+}
+
+/// A name usable as a field and a function: `r#match` becomes `match_`.
+fn plain_name(name: &str) -> String {
+    match name.strip_prefix("r#") {
+        Some(raw) => format!("{raw}_"),
+        None => name.to_string(),
     }
 }
 
@@ -2308,8 +2378,19 @@ pub fn is_place(expr: &Expr) -> bool {
     match strip_parens(expr) {
         Expr::Path(path) => path.qself.is_none(),
         Expr::Field(field) => is_place(&field.base),
-        Expr::Index(index) => is_place(&index.expr) && matches!(strip_parens(&index.index), Expr::Lit(_) | Expr::Path(_)),
+        Expr::Index(index) => is_place(&index.expr) && is_constant_index(&index.index),
         Expr::Unary(unary) => matches!(unary.op, UnOp::Deref(_)) && is_place(&unary.expr),
+        _ => false,
+    }
+}
+
+/// An index whose evaluation has no effects: a literal, a path, or a range of those (`v[..]`).
+fn is_constant_index(index: &Expr) -> bool {
+    match strip_parens(index) {
+        Expr::Lit(_) | Expr::Path(_) => true,
+        Expr::Range(range) => {
+            range.start.as_deref().is_none_or(is_constant_index) && range.end.as_deref().is_none_or(is_constant_index)
+        }
         _ => false,
     }
 }

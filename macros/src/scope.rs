@@ -22,6 +22,8 @@ pub struct Slot {
     /// point in their scope: those live on the resume function's stack, not in the frame.
     pub usage: Usage,
     pub poll_local: bool,
+    /// Live together with a local of another state's variant: kept in the prefix instead.
+    pub force_prefix: bool,
 }
 
 #[derive(Clone, Default)]
@@ -38,6 +40,8 @@ pub struct Usage {
     /// Where the lowering met the first initialisation and the move (an order of events).
     pub init_event: Option<u32>,
     pub take_event: u32,
+    /// When it stops being live: consumed (a temporary) or its scope ended (the last time).
+    pub end_event: u32,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -82,8 +86,9 @@ impl Slot {
         if self.poll_local || (!self.argument && self.awaits.is_empty()) {
             return Placement::PollLocal;
         }
-        if self.argument {
-            // Initialised while the future is still `Unresumed`.
+        if self.argument || self.force_prefix {
+            // Initialised while the future is still `Unresumed`, or overlapping in time with
+            // a local of another variant.
             return Placement::Prefix;
         }
         match (self.awaits.len(), self.awaits.first()) {
