@@ -398,7 +398,13 @@ impl Lowerer {
     /// of the frame: the one that starts first moves to the prefix, until none overlap.
     fn separate_overlapping_variants(&mut self) {
         loop {
-            let interval = |slot: &Slot| (slot.usage.init_event.unwrap_or(0), slot.usage.end_event.max(slot.usage.init_event.unwrap_or(0)));
+            // A local moved out before its later suspension points is dead after the move.
+            let interval = |slot: &Slot| {
+                let usage = &slot.usage;
+                let start = usage.init_event.unwrap_or(0);
+                let end = if slot.moved_early { usage.take_event } else { usage.end_event };
+                (start, end.max(start))
+            };
             let mut conflict = None;
             'search: for (x, first) in self.slots.iter().enumerate() {
                 let Placement::Variant(j) = first.placement() else { continue };
@@ -452,6 +458,7 @@ impl Lowerer {
             });
             if !conflict {
                 self.slots[id].awaits = before_move;
+                self.slots[id].moved_early = true;
             }
         }
     }
@@ -654,6 +661,7 @@ impl Lowerer {
             usage: Default::default(),
             poll_local,
             force_prefix,
+            moved_early: false,
         });
         let id = self.slots.len() - 1;
         let scope = self.scopes.stack.last_mut().expect("no scope");
@@ -669,8 +677,10 @@ impl Lowerer {
         let scope = self.scopes.pop();
         self.events += 1;
         for &id in &scope.slots {
-            let usage = &mut self.slots[id].usage;
-            usage.end_event = usage.end_event.max(self.events);
+            if !self.consumed.contains(&id) {
+                let usage = &mut self.slots[id].usage;
+                usage.end_event = usage.end_event.max(self.events);
+            }
         }
         scope
     }
@@ -716,12 +726,12 @@ impl Lowerer {
 
     /// `local = value` at the local's declaration.
     fn init_slot(&mut self, id: usize, value: TokenStream) {
-        self.events += 1;
-        self.slots[id].usage.init_event.get_or_insert(self.events);
         let slot = self.slot(id);
         // The value is user code: it runs before, never inside, the `unsafe` block; it may also
         // read saved locals of the state being left.
         let value = self.materialize(value);
+        self.events += 1;
+        self.slots[id].usage.init_event.get_or_insert(self.events);
         match self.placement(id) {
             Placement::Variant(k) => {
                 let enter = format_ident!("enter_Suspend{}", k);
@@ -1783,6 +1793,11 @@ impl Lowerer {
         self.terminate(quote!(match #scrutinee { #arms };));
         for (block, scope, body) in lowered_arms {
             self.start_block(block);
+            // Only one arm runs: its bindings start here, not where every arm's were emitted.
+            self.events += 1;
+            for &id in &scope.slots {
+                self.slots[id].usage.init_event = Some(self.events);
+            }
             self.scopes.push(scope);
             self.begin_owner();
             let value = self.lower_expr(body, Use::Value)?;

@@ -24,6 +24,8 @@ pub struct Slot {
     pub poll_local: bool,
     /// Live together with a local of another state's variant: kept in the prefix instead.
     pub force_prefix: bool,
+    /// Moved out, on every path, before all but one of the suspension points in its scope.
+    pub moved_early: bool,
 }
 
 #[derive(Clone, Default)]
