@@ -196,6 +196,9 @@ pub(crate) struct Lowerer {
     events: u32,
     /// Inside the user's `unsafe` blocks that contain an `.await`.
     unsafe_depth: usize,
+    /// Rewriting code that runs on some paths only, inside one basic block (an arm emitted in
+    /// its `match`): moves there are conditional.
+    pub(crate) inline_conditional: usize,
 }
 
 impl Lowerer {
@@ -221,6 +224,7 @@ impl Lowerer {
             suspending_blocks: Vec::new(),
             events: 0,
             unsafe_depth: 0,
+            inline_conditional: 0,
         }
     }
 
@@ -557,8 +561,16 @@ impl Lowerer {
             self.emit(quote!(#value;));
             return;
         }
-        let drops = self.drop_slots(scope.slots.iter().rev().copied());
+        let slots: Vec<usize> = scope.slots.iter().rev().copied().collect();
         self.scopes.stack.last_mut().expect("block scope").dropped_by_guard = true;
+        self.guard_drops(slots);
+        self.emit(value);
+    }
+
+    /// Drops `slots` when the current brace ends, after the ordinary locals and temporaries of
+    /// the code that follows in it, as rustc orders the end of a scope.
+    fn guard_drops(&mut self, slots: Vec<usize>) {
+        let drops = self.drop_slots(slots);
         let guard = internal("__scope_end");
         let block = &mut self.blocks[self.current];
         let part = block.parts.last_mut().expect("owner brace");
@@ -580,7 +592,19 @@ impl Lowerer {
         let declaration = quote!(let #guard = ::unasync::__private::ScopeEnd::new(move || #drops););
         tokens.splice(start..start, declaration);
         *part = tokens.into_iter().collect();
-        self.emit(value);
+    }
+
+    /// Ends a statement's scope: its saved temporaries go when its brace ends, after the
+    /// statement's own Rust temporaries, which were created later.
+    fn end_statement(&mut self) {
+        let scope = self.pop_scope();
+        let open_here = self.owners.last() == Some(&true) && !self.blocks[self.current].terminated;
+        if !scope.slots.is_empty() && open_here {
+            self.guard_drops(scope.slots.iter().rev().copied().collect());
+        } else {
+            self.drop_scope_slots(&scope);
+        }
+        self.end_owner();
     }
 
     /// An edge token: `break '__block Exit::Edge(n)`.
@@ -838,9 +862,7 @@ impl Lowerer {
                         self.begin_owner();
                         let value = self.lower_expr(expr, Use::Value)?;
                         self.emit(quote!(#value;));
-                        self.end_owner();
-                        let scope = self.pop_scope();
-                        self.drop_scope_slots(&scope);
+                        self.end_statement();
                     } else {
                         let mut expr = expr.clone();
                         self.rewrite_expr(&mut expr, Use::Value)?;
@@ -856,9 +878,7 @@ impl Lowerer {
                         self.begin_owner();
                         let value = self.lower_expr(&expr, Use::Value)?;
                         self.emit(quote!(#value;));
-                        self.end_owner();
-                        let scope = self.pop_scope();
-                        self.drop_scope_slots(&scope);
+                        self.end_statement();
                     } else {
                         self.rewrite_expr(&mut expr, Use::Value)?;
                         self.emit(quote!(#expr;));
@@ -1577,7 +1597,10 @@ impl Lowerer {
                 } else {
                     let mut pattern = (*binding.pat).clone();
                     self.bind_plain_pattern(&mut pattern);
-                    let value = self.branch_value(&conditional.then_branch)?;
+                    self.inline_conditional += 1;
+                    let value = self.branch_value(&conditional.then_branch);
+                    self.inline_conditional -= 1;
+                    let value = value?;
                     let write = self.write_register(register, value);
                     let to_join = self.edge_to(join, Vec::new());
                     quote!(#pattern => { #write #to_join })
@@ -1765,7 +1788,10 @@ impl Lowerer {
                 for (name, local) in &names {
                     self.scopes.bind(name.clone(), Binding::Plain(Some(local.clone())));
                 }
-                let guard = self.rewrite_guard(guard)?;
+                self.inline_conditional += 1;
+                let guard = self.rewrite_guard(guard);
+                self.inline_conditional -= 1;
+                let guard = guard?;
                 let arm_block = self.new_block();
                 let to_arm = self.edge_to(arm_block, Vec::new());
                 let inits = self.capture(|this| {
@@ -1781,9 +1807,14 @@ impl Lowerer {
             } else {
                 let mut pattern = pattern.clone();
                 self.bind_plain_pattern(&mut pattern);
-                let guard = self.rewrite_guard(guard)?;
+                // Arms and guards run on some paths only: a move there is conditional.
+                self.inline_conditional += 1;
+                let guard = self.rewrite_guard(guard);
                 let mut body = (*arm.body).clone();
-                self.rewrite_expr(&mut body, Use::Value)?;
+                let rewritten = self.rewrite_expr(&mut body, Use::Value);
+                self.inline_conditional -= 1;
+                let guard = guard?;
+                rewritten?;
                 let write = self.write_register(register, body.to_token_stream());
                 let to_join = self.edge_to(join, Vec::new());
                 arms.extend(quote!(#pattern #guard => { #write #to_join }));

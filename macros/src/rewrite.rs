@@ -24,14 +24,14 @@ use crate::scope::{Binding, Resolved, Scope};
 
 impl Lowerer {
     pub(crate) fn rewrite_expr(&mut self, expr: &mut Expr, use_: Use) -> syn::Result<()> {
-        let mut rewriter = Rewriter { lowerer: self, error: None, in_closure: 0, conditional: 0, captures: None };
+        let mut rewriter = Rewriter { error: None, in_closure: 0, conditional: self.inline_conditional, captures: None, lowerer: self };
         rewriter.expr(expr, use_);
         rewriter.finish()
     }
 
     /// A `let` with no `.await` whose bindings are ordinary locals.
     pub(crate) fn rewrite_stmt(&mut self, stmt: &mut Stmt) -> syn::Result<()> {
-        let mut rewriter = Rewriter { lowerer: self, error: None, in_closure: 0, conditional: 0, captures: None };
+        let mut rewriter = Rewriter { error: None, in_closure: 0, conditional: self.inline_conditional, captures: None, lowerer: self };
         rewriter.stmt(stmt);
         rewriter.finish()
     }
