@@ -1586,13 +1586,7 @@ impl Lowerer {
                 self.scopes.push(Scope::default());
                 let pattern = if saved {
                     let (pattern, names) = self.pattern_for_slots(&binding.pat, is_place(&binding.expr))?;
-                    let inits = self.capture(|this| {
-                        for (name, local) in names {
-                            let id = this.declare_slot(&name, SlotKind::Local, &name);
-                            this.init_slot(id, quote!(#local));
-                        }
-                        Ok(())
-                    })?;
+                    let inits = self.bind_saved(names)?;
                     quote!(#pattern => { #inits #to_then })
                 } else {
                     let mut pattern = (*binding.pat).clone();
@@ -1670,13 +1664,7 @@ impl Lowerer {
                 Expr::Let(binding) => {
                     let scrutinee = self.scrutinee(&binding.expr)?;
                     let (pattern, names) = self.pattern_for_slots(&binding.pat, is_place(&binding.expr))?;
-                    let inits = self.capture(|this| {
-                        for (name, local) in names {
-                            let id = this.declare_slot(&name, SlotKind::Local, &name);
-                            this.init_slot(id, quote!(#local));
-                        }
-                        Ok(())
-                    })?;
+                    let inits = self.bind_saved(names)?;
                     self.terminate(quote!(match #scrutinee { #pattern => { #inits #to_next } _ => #to_else };));
                 }
                 other => {
@@ -1721,6 +1709,18 @@ impl Lowerer {
         let mut expr = Expr::Block(syn::ExprBlock { attrs: Vec::new(), label: None, block: block.clone() });
         self.rewrite_expr(&mut expr, Use::Value)?;
         Ok(expr.to_token_stream())
+    }
+
+    /// Declares the saved locals of renamed pattern bindings and moves the bindings into them;
+    /// returns that code, for the arm or branch whose pattern matched.
+    fn bind_saved(&mut self, names: Vec<(String, Ident)>) -> syn::Result<TokenStream> {
+        self.capture(|this| {
+            for (name, local) in names {
+                let id = this.declare_slot(&name, SlotKind::Local, &name);
+                this.init_slot(id, quote!(#local));
+            }
+            Ok(())
+        })
     }
 
     /// Runs `f` and returns what it emitted instead of emitting it.
@@ -1794,13 +1794,7 @@ impl Lowerer {
                 let guard = guard?;
                 let arm_block = self.new_block();
                 let to_arm = self.edge_to(arm_block, Vec::new());
-                let inits = self.capture(|this| {
-                    for (name, local) in names {
-                        let id = this.declare_slot(&name, SlotKind::Local, &name);
-                        this.init_slot(id, quote!(#local));
-                    }
-                    Ok(())
-                })?;
+                let inits = self.bind_saved(names)?;
                 arms.extend(quote!(#renamed #guard => { #inits #to_arm }));
                 let scope = self.pop_scope();
                 lowered_arms.push((arm_block, scope, &*arm.body));
@@ -1902,13 +1896,7 @@ impl Lowerer {
             Expr::Let(binding) => {
                 let scrutinee = self.scrutinee(&binding.expr)?;
                 let (pattern, names) = self.pattern_for_slots(&binding.pat, is_place(&binding.expr))?;
-                let inits = self.capture(|this| {
-                    for (name, local) in names {
-                        let id = this.declare_slot(&name, SlotKind::Local, &name);
-                        this.init_slot(id, quote!(#local));
-                    }
-                    Ok(())
-                })?;
+                let inits = self.bind_saved(names)?;
                 self.terminate(quote!(match #scrutinee { #pattern => { #inits #to_body } _ => #to_after };));
             }
             cond if contains_let(cond) => {
@@ -1986,13 +1974,7 @@ impl Lowerer {
         let iterator_slot = self.slot(iterator);
         self.scopes.push(Scope::default());
         let (pattern, names) = self.pattern_for_slots(&looping.pat, false)?;
-        let inits = self.capture(|this| {
-            for (name, local) in names {
-                let id = this.declare_slot(&name, SlotKind::Local, &name);
-                this.init_slot(id, quote!(#local));
-            }
-            Ok(())
-        })?;
+        let inits = self.bind_saved(names)?;
         self.terminate(quote! {
             // SAFETY: the iterator is live for the whole loop.
             match ::core::iter::Iterator::next(unsafe { #iterator_slot.place_mut() }) {
@@ -2455,7 +2437,7 @@ pub fn single_ident(expr: &Expr) -> Option<String> {
     }
 }
 
-fn is_compound_assignment(op: &BinOp) -> bool {
+pub fn is_compound_assignment(op: &BinOp) -> bool {
     matches!(
         op,
         BinOp::AddAssign(_)

@@ -19,7 +19,7 @@ use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{BinOp, Error, Expr, Stmt, UnOp};
 
-use crate::lowering::{is_comparison, pattern_bindings, single_ident, try_operator, Lowerer, Use};
+use crate::lowering::{is_comparison, is_compound_assignment, pattern_bindings, single_ident, try_operator, Lowerer, Use};
 use crate::scope::{Binding, Resolved, Scope};
 
 impl Lowerer {
@@ -178,16 +178,7 @@ impl Rewriter<'_> {
             Expr::Binary(binary) => {
                 let (left, right) = match binary.op {
                     op if is_comparison(&op) => (Use::PlaceRef, Use::PlaceRef),
-                    BinOp::AddAssign(_)
-                    | BinOp::SubAssign(_)
-                    | BinOp::MulAssign(_)
-                    | BinOp::DivAssign(_)
-                    | BinOp::RemAssign(_)
-                    | BinOp::BitXorAssign(_)
-                    | BinOp::BitAndAssign(_)
-                    | BinOp::BitOrAssign(_)
-                    | BinOp::ShlAssign(_)
-                    | BinOp::ShrAssign(_) => (Use::PlaceMut, Use::Value),
+                    op if is_compound_assignment(&op) => (Use::PlaceMut, Use::Value),
                     _ => (Use::Value, Use::Value),
                 };
                 self.expr(&mut binary.left, left);
