@@ -4,6 +4,8 @@
 //! readable state machine with rustc's own states.
 #![no_std]
 
+extern crate alloc;
+
 pub use unasync_macros::desugar;
 
 #[doc(hidden)]

@@ -1,12 +1,14 @@
 //! Runtime support for the code `#[unasync::desugar]` emits. Not public API: names and
 //! signatures change without notice.
 
+use alloc::boxed::Box;
 use core::convert::Infallible;
 use core::future::Future;
 use core::marker::PhantomPinned;
 use core::mem::MaybeUninit;
 use core::ops::ControlFlow;
 use core::pin::Pin;
+use core::ptr::NonNull;
 use core::task::{Context, Poll};
 
 pub use unasync_macros::native;
@@ -220,6 +222,14 @@ pub fn from_residual<T: FromResidual<R>, R>(residual: R) -> T {
 #[inline(always)]
 pub fn check_output<R, F: Future<Output = R>>(_: F) {}
 
+/// A value of the declared output type, returned first in the never-run copy of the body: an
+/// async block takes its output type from its first `return`, so the user's own returns and tail
+/// are then checked against the signature, with rustc's errors at the user's lines.
+#[inline(always)]
+pub fn declared_output<R>() -> R {
+    unreachable!("called only in a branch that never runs")
+}
+
 #[cold]
 #[track_caller]
 pub fn resumed_after_completion() -> ! {
@@ -339,3 +349,81 @@ impl<F: FnMut()> Drop for ScopeEnd<F> {
         (self.at_end)();
     }
 }
+
+/// The awaited future of a recursive call, `Box::pin(f(..)).await` in `f` itself.
+///
+/// A desugared future names the futures it awaits in its frame's type, so holding its own
+/// future there would make an infinite type; rustc's futures escape this by not naming what
+/// they hold across an `.await`. `Recursion` erases the type: one thin pointer, as
+/// `Pin<Box<F>>` is, to a heap block that starts with the functions polling and dropping it.
+pub struct Recursion<Output> {
+    block: NonNull<RecursionHeader<Output>>,
+}
+
+struct RecursionHeader<Output> {
+    poll: unsafe fn(NonNull<RecursionHeader<Output>>, &mut Context<'_>) -> Poll<Output>,
+    drop: unsafe fn(NonNull<RecursionHeader<Output>>),
+}
+
+/// The heap block: the header first (`repr(C)`), so a pointer to the block is a pointer to it.
+#[repr(C)]
+struct RecursionBlock<F: Future> {
+    header: RecursionHeader<F::Output>,
+    future: F,
+}
+
+impl<Output> Recursion<Output> {
+    /// Boxes `future`, as the user's `Box::pin` does, behind the erased pointer.
+    pub fn new<F: Future<Output = Output>>(future: F) -> Self {
+        let block = Box::new(RecursionBlock {
+            header: RecursionHeader { poll: poll_block::<F>, drop: drop_block::<F> },
+            future,
+        });
+        Recursion { block: NonNull::from(Box::leak(block)).cast() }
+    }
+}
+
+/// # Safety
+/// `block` points to a live `RecursionBlock<F>` that is never moved.
+unsafe fn poll_block<F: Future>(block: NonNull<RecursionHeader<F::Output>>, cx: &mut Context<'_>) -> Poll<F::Output> {
+    // SAFETY: the block was made by `Recursion::new::<F>` and stays where it was allocated until
+    // `drop_block`, so the future in it is pinned.
+    unsafe {
+        let block = block.cast::<RecursionBlock<F>>().as_ptr();
+        Pin::new_unchecked(&mut (*block).future).poll(cx)
+    }
+}
+
+/// # Safety
+/// `block` points to a live `RecursionBlock<F>`, not used afterwards.
+unsafe fn drop_block<F: Future>(block: NonNull<RecursionHeader<F::Output>>) {
+    // SAFETY: the block was allocated by `Box::new` in `Recursion::new::<F>`; dropping the box
+    // drops the future in place, then frees it.
+    drop(unsafe { Box::from_raw(block.cast::<RecursionBlock<F>>().as_ptr()) });
+}
+
+impl<Output> Future for Recursion<Output> {
+    type Output = Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Output> {
+        // SAFETY: the block is live until `drop`, and its header was written for its future.
+        unsafe { (self.block.as_ref().poll)(self.block, cx) }
+    }
+}
+
+impl<Output> Drop for Recursion<Output> {
+    fn drop(&mut self) {
+        // SAFETY: the block is live, and not used after this.
+        unsafe { (self.block.as_ref().drop)(self.block) }
+    }
+}
+
+// SAFETY: the macro makes a `Recursion` only of the future of the function it is awaited in,
+// called by its own name, with the same type arguments (the function has no type or const
+// parameters), and keeps it only in that function's frame. Sending or sharing the erased future
+// therefore means sending or sharing a future of that same type, which is `Send` (`Sync`)
+// exactly when the other things in its frame are: rustc decides an `async fn`'s auto traits
+// through recursion the same way, coinductively.
+unsafe impl<Output> Send for Recursion<Output> {}
+// SAFETY: as for `Send`.
+unsafe impl<Output> Sync for Recursion<Output> {}

@@ -101,6 +101,27 @@ fn last_segment(path: &str) -> &str {
     &path[start..]
 }
 
+/// Byte offsets where the `::`-separated segments of `path` start (outside `<..>`).
+fn top_level_segments(path: &str) -> Vec<usize> {
+    let mut depth = 0i32;
+    let b = path.as_bytes();
+    let mut out = vec![0];
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'<' => depth += 1,
+            b'>' => depth -= 1,
+            b':' if depth == 0 && i + 1 < b.len() && b[i + 1] == b':' => {
+                out.push(i + 2);
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
 /// True when `short` equals `long` or is a `::`-boundary suffix of it (rustc trims paths in field
 /// types: `Connection::read_frame` for `connection::Connection::read_frame`).
 pub fn path_suffix_match(long: &str, short: &str) -> bool {
@@ -120,20 +141,56 @@ impl<'a> Index<'a> {
         Index { by_name, by_last, futures }
     }
 
-    /// Resolves an awaitee type of `size` bytes to a layout entry.
+    /// Resolves an awaitee type of `size` bytes to a layout entry. A wrapper around one future
+    /// (`Instrumented<{async block@..}>`, `Timeout<{async fn body of f()}>`) resolves to the future
+    /// it wraps, when exactly one of its generic arguments is a future of the report no larger
+    /// than the wrapper.
     pub fn resolve(&self, ty: &str, size: u64) -> Option<&'a Future> {
+        self.resolve_sized(ty, size, true).or_else(|| {
+            let (base, Some(args)) = crate::desugared::split_generics(ty) else { return None };
+            if base.starts_with('{') {
+                return None;
+            }
+            let inner: Vec<&Future> = crate::desugared::split_args(args)
+                .into_iter()
+                .filter(|a| a.starts_with('{') || a.contains('<'))
+                .filter_map(|a| self.resolve_sized(a, size, false).or_else(|| self.resolve(a, size)))
+                .filter(|f| f.size <= size)
+                .collect();
+            (inner.len() == 1).then(|| inner[0])
+        })
+    }
+
+    /// `exact`: the entry must have `size` bytes; otherwise at most `size`.
+    fn resolve_sized(&self, ty: &str, size: u64, exact: bool) -> Option<&'a Future> {
         if let Some(&i) = self.by_name.get(ty) {
             return Some(&self.futures[i]);
         }
         let path = ty.strip_prefix("{async fn body of ")?.strip_suffix("()}")?;
-        let cands: Vec<&Future> = self
+        let same_size = self
             .by_last
             .get(last_segment(path))?
             .iter()
             .map(|&i| &self.futures[i])
-            .filter(|f| f.size == size && f.path.as_deref().is_some_and(|p| path_suffix_match(p, path)))
-            .collect();
-        (cands.len() == 1).then(|| cands[0])
+            .filter(move |f| if exact { f.size == size } else { f.size <= size });
+        // The path as printed, then without its leading segments: a future of another crate of the
+        // build is named from outside, through re-exports (`mini_redis::Client::get` for the
+        // library's `clients::client::Client::get`), down to `Type::method`.
+        let segs = top_level_segments(path);
+        let keep = if segs.len() > 1 { 2 } else { 1 };
+        for skip in 0..=segs.len().saturating_sub(keep) {
+            let short = &path[segs[skip]..];
+            let cands: Vec<&Future> = same_size
+                .clone()
+                .filter(|f| f.path.as_deref().is_some_and(|p| path_suffix_match(p, short)))
+                .collect();
+            match cands.len() {
+                0 => continue,
+                1 => return Some(cands[0]),
+                _ => return None,
+            }
+        }
+        None
     }
 }
 
@@ -310,7 +367,9 @@ fn best_box_pin(f: &Future, index: &Index<'_>) -> Option<BoxPin> {
         let mut shrunk = size_with(fk, vk, ak, BOX_SIZE);
         for j in (0..k).rev() {
             let (fj, vj, aj) = path[j];
-            shrunk = size_with(fj, vj, aj, shrunk);
+            // A wrapper (`Instrumented<F>`) keeps its own bytes around the shrunk future.
+            let wrapper = fj.variants[vj].fields[aj].size.saturating_sub(path[j + 1].0.size);
+            shrunk = size_with(fj, vj, aj, shrunk + wrapper);
         }
         consider(BoxPin {
             in_future: fk.ty.clone(),

@@ -68,10 +68,18 @@ fn is_machine(base: &str) -> bool {
     base.ends_with("__private::Machine")
 }
 
+/// Splits `a::f::__Frame_1f2e3d4c` into the function's path and the per-expansion suffix the
+/// macro gives its types (`__Frame_<hash>` and `__State_<hash>`, hash of the signature).
+fn split_generated<'a>(base: &'a str, kind: &str) -> Option<(&'a str, &'a str)> {
+    let (path, name) = base.rsplit_once("::")?;
+    let suffix = name.strip_prefix(kind)?.strip_prefix('_')?;
+    (suffix.len() == 8 && suffix.bytes().all(|b| b.is_ascii_hexdigit())).then_some((path, suffix))
+}
+
 /// Whether rustc's type `name` is one of the types `#[unasync::desugar]` generates.
 pub fn is_desugared_type(name: &str) -> bool {
     let (base, _) = split_generics(name);
-    is_machine(base) || base.ends_with("::__Frame") || base.ends_with("::__State")
+    is_machine(base) || split_generated(base, "__Frame").is_some() || split_generated(base, "__State").is_some()
 }
 
 /// A path as the source spells it, for matching: generics dropped, `<A as Trait>::f` -> `A::f`.
@@ -165,8 +173,14 @@ fn gaps(fields: &[Field], tag: Option<(u64, u64)>, size: u64) -> Vec<Gap> {
 }
 
 /// The `__State` layout belonging to a frame whose `__state` field has `size` bytes.
-fn find_state<'a>(raw: &'a [RawLayout], fn_path: &str, frame_args: Option<&str>, size: u64) -> Option<&'a RawLayout> {
-    let want = format!("{fn_path}::__State");
+fn find_state<'a>(
+    raw: &'a [RawLayout],
+    fn_path: &str,
+    suffix: &str,
+    frame_args: Option<&str>,
+    size: u64,
+) -> Option<&'a RawLayout> {
+    let want = format!("{fn_path}::__State_{suffix}");
     let cands: Vec<&RawLayout> = raw
         .iter()
         .filter(|r| split_generics(&r.name).0 == want && r.size == size)
@@ -202,7 +216,7 @@ pub fn assemble(raw: &[RawLayout]) -> Vec<Future> {
         let args = split_args(args);
         let Some(frame) = args.first().and_then(|a| by_name.get(a)) else { continue };
         let (frame_base, frame_args) = split_generics(&frame.name);
-        let Some(fn_path) = frame_base.strip_suffix("::__Frame") else { continue };
+        let Some((fn_path, suffix)) = split_generated(frame_base, "__Frame") else { continue };
         let location = args
             .get(1)
             .and_then(|c| c.strip_prefix("{closure@"))
@@ -228,7 +242,7 @@ pub fn assemble(raw: &[RawLayout]) -> Vec<Future> {
                 prefix.push(Field { kind: "frame".into(), offset: base_off + f.offset, ..f.clone() });
             }
         }
-        let state = state_field.and_then(|sf| find_state(raw, fn_path, frame_args, sf.size).map(|s| (sf, s)));
+        let state = state_field.and_then(|sf| find_state(raw, fn_path, suffix, frame_args, sf.size).map(|s| (sf, s)));
         let mut variants = Vec::new();
         let (mut discriminant, mut discriminant_offset) = (0, None);
         match state {
@@ -273,6 +287,7 @@ pub fn assemble(raw: &[RawLayout]) -> Vec<Future> {
             end_padding: 0,
             variants,
             format: FormatVersion::Braces,
+            krate: None,
             analysis: None,
         });
     }
@@ -282,10 +297,23 @@ pub fn assemble(raw: &[RawLayout]) -> Vec<Future> {
 /// Adds the desugared futures assembled from `raw` to `futures`, and drops the async blocks that
 /// share their span: the never-run `if false { async move { body } }` type check a desugared fn
 /// carries (rustc lays it out all the same).
+///
+/// A crate that lays out another crate's desugared fn (a generic one it instantiates) names that
+/// block by its definition path, `other::f::{closure#0}`, instead of its span: an async block
+/// that is a direct child of a desugared fn is that check too (the fn's own code runs in the
+/// `Machine`'s closure, so the user's async blocks are nested deeper).
 pub fn merge(futures: &mut Vec<Future>, raw: &[RawLayout]) {
     let desugared = assemble(raw);
     let spans: std::collections::HashSet<&str> = desugared.iter().filter_map(|f| f.location.as_deref()).collect();
-    futures.retain(|f| !(f.kind == FutureKind::AsyncBlock && f.location.as_deref().is_some_and(|l| spans.contains(l))));
+    let fns: std::collections::HashSet<String> =
+        desugared.iter().filter_map(|f| f.path.as_deref()).map(source_path).collect();
+    let is_check = |l: &str| {
+        spans.contains(l)
+            || l.rsplit_once("::").is_some_and(|(parent, last)| {
+                last.starts_with("{closure#") && !parent.contains(".rs:") && fns.contains(&source_path(parent))
+            })
+    };
+    futures.retain(|f| !(f.kind == FutureKind::AsyncBlock && f.location.as_deref().is_some_and(is_check)));
     futures.extend(desugared);
 }
 
@@ -311,7 +339,7 @@ mod tests {
         assert_eq!(source_path("<native::m::D as native::m::S>::call"), "native::m::D::call");
         assert_eq!(source_path("native::b::generic<u8>"), "native::b::generic");
         assert_eq!(trait_path("<net::Conn as Service>::call_twice").as_deref(), Some("Service::call_twice"));
-        assert!(is_desugared_type("d::s::t::__State"));
+        assert!(is_desugared_type("d::s::t::__State_0a1b2c3d"));
         assert!(!is_desugared_type("std::option::Option<unasync::__private::Machine<x::__Frame, {closure@a}>>"));
     }
 }

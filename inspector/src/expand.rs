@@ -34,6 +34,9 @@ pub struct Found {
     pub path: String,
     /// The fn, or its impl/trait block holding only it.
     pub item: Item,
+    /// The crate whose expanded source holds it (a package's library and binaries may have
+    /// functions with the same path, `main` for one), when known.
+    pub krate: Option<String>,
 }
 
 impl Found {
@@ -62,7 +65,7 @@ fn walk(items: &[Item], prefix: &str, out: &mut Vec<Found>) {
     let join = |name: &str| if prefix.is_empty() { name.to_string() } else { format!("{prefix}::{name}") };
     for item in items {
         match item {
-            Item::Fn(f) => out.push(Found { path: join(&f.sig.ident.to_string()), item: item.clone() }),
+            Item::Fn(f) => out.push(Found { path: join(&f.sig.ident.to_string()), item: item.clone(), krate: None }),
             Item::Mod(m) => {
                 if let Some((_, inner)) = &m.content {
                     walk(inner, &join(&m.ident.to_string()), out);
@@ -77,6 +80,7 @@ fn walk(items: &[Item], prefix: &str, out: &mut Vec<Found>) {
                         out.push(Found {
                             path: format!("{ty}::{}", f.sig.ident),
                             item: Item::Impl(one),
+                            krate: None,
                         });
                     }
                 }
@@ -90,6 +94,7 @@ fn walk(items: &[Item], prefix: &str, out: &mut Vec<Found>) {
                         out.push(Found {
                             path: format!("{ty}::{}", f.sig.ident),
                             item: Item::Trait(one),
+                            krate: None,
                         });
                     }
                 }
@@ -112,42 +117,55 @@ pub fn functions(src: &str) -> Result<Vec<Found>, Error> {
 pub fn find(fns: Vec<Found>, path: &str) -> Result<Found, Error> {
     let path = path.trim_start_matches("crate::");
     let mut hits: Vec<Found> = fns.into_iter().filter(|f| crate::analysis::path_suffix_match(&f.path, path)).collect();
-    if let Some(i) = hits.iter().position(|f| f.path == path) {
+    if hits.iter().filter(|f| f.path == path).count() == 1 {
+        let i = hits.iter().position(|f| f.path == path).expect("one exact match");
         return Ok(hits.swap_remove(i));
+    }
+    if hits.iter().any(|f| f.path == path) {
+        hits.retain(|f| f.path == path);
     }
     match hits.len() {
         0 => Err(Error::new(Exit::NotFound, format!("no function `{path}` in the expanded crate"))),
         1 => Ok(hits.pop().expect("one")),
-        _ => Err(Error::new(
-            Exit::NotFound,
-            format!(
-                "`{path}` is ambiguous: {}",
-                hits.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-        )),
+        _ => {
+            let several_crates = hits.iter().any(|f| f.krate != hits[0].krate);
+            let name = |f: &Found| match (&f.krate, several_crates) {
+                (Some(k), true) => format!("{} (crate {k})", f.path),
+                _ => f.path.clone(),
+            };
+            let hint = if several_crates { "; pick the target with --lib or --bin NAME" } else { "" };
+            Err(Error::new(
+                Exit::NotFound,
+                format!("`{path}` is ambiguous: {}{hint}", hits.iter().map(name).collect::<Vec<_>>().join(", ")),
+            ))
+        }
     }
 }
 
 pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
-    let sources: Vec<String> = match &args.input {
-        Some(p) => vec![std::fs::read_to_string(p).map_err(|e| Error::io(&format!("reading {}", p.display()), e))?],
+    let sources: Vec<(Option<String>, String)> = match &args.input {
+        Some(p) => vec![(None, std::fs::read_to_string(p).map_err(|e| Error::io(&format!("reading {}", p.display()), e))?)],
         None => {
             let proj = cargo_run::project(&args.selection, verbose)?;
             let out = cargo_run::build(&args.selection, &proj, Mode::Expanded, verbose, None)?;
             let mut v = Vec::new();
             for f in &out.files {
-                v.push(std::fs::read_to_string(f).map_err(|e| Error::io(&format!("reading {}", f.display()), e))?);
+                let src = std::fs::read_to_string(f).map_err(|e| Error::io(&format!("reading {}", f.display()), e))?;
+                v.push((inspect::capture_crate(f), src));
+            }
+            if !verbose && let Some(dir) = out.files.first().and_then(|f| f.parent()) {
+                let _ = std::fs::remove_dir_all(dir);
             }
             v
         }
     };
     let mut fns = Vec::new();
-    for s in &sources {
-        fns.extend(functions(s)?);
+    for (krate, s) in &sources {
+        fns.extend(functions(s)?.into_iter().map(|f| Found { krate: krate.clone(), ..f }));
     }
-    // The same function shows up once per target that compiles it; keep one.
+    // The same function shows up once per target of a crate that compiles it; keep one.
     let mut seen = std::collections::HashSet::new();
-    fns.retain(|f| seen.insert(f.path.clone()));
+    fns.retain(|f| seen.insert((f.krate.clone(), f.path.clone())));
     let found = find(fns, &args.path)?;
     let st = inspect::style();
     println!("// `{}`, as rustc sees it after macro expansion", found.path);
@@ -160,6 +178,22 @@ pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
         Ok(f) => f,
         Err(e) if e.exit == Exit::NoFutures => Vec::new(),
         Err(e) => return Err(e),
+    };
+    // Layouts the function's own crate printed, and those other crates of the build printed
+    // for it (a generic library fn instantiated by a binary: `mini_redis::server::run<..>`).
+    let futures: Vec<crate::model::Future> = match &found.krate {
+        Some(k) => {
+            let prefix = format!("{k}::");
+            futures
+                .into_iter()
+                .filter(|f| {
+                    f.krate.is_none()
+                        || f.krate.as_ref() == Some(k)
+                        || f.path.as_deref().is_some_and(|p| crate::desugared::source_path(p).starts_with(&prefix))
+                })
+                .collect()
+        }
+        None => futures,
     };
     let mine = inspect::futures_for_path(&futures, &found.path);
     if mine.is_empty() {
@@ -195,4 +229,23 @@ pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_path_in_two_crates_is_ambiguous() {
+        let f = |k: &str| Found {
+            path: "main".into(),
+            item: syn::parse_str("fn main() {}").unwrap(),
+            krate: Some(k.into()),
+        };
+        let e = find(vec![f("cli"), f("server")], "main").err().expect("ambiguous");
+        assert_eq!(e.exit, Exit::NotFound);
+        assert!(e.message.contains("main (crate cli), main (crate server)"), "{}", e.message);
+        assert!(e.message.contains("--bin"), "{}", e.message);
+        assert_eq!(find(vec![f("cli")], "main").unwrap().krate.as_deref(), Some("cli"));
+    }
 }

@@ -100,6 +100,10 @@ pub struct Future {
     pub end_padding: u64,
     pub variants: Vec<Variant>,
     pub format: FormatVersion,
+    /// The crate whose compilation printed this layout (`--crate-name`), when known: a layout
+    /// captured by a build (`mini_redis`, `mini_redis_cli`); `None` for `--input` files.
+    #[serde(rename = "crate", default, skip_serializing_if = "Option::is_none")]
+    pub krate: Option<String>,
     /// Where each byte comes from; filled in by [`crate::analysis`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub analysis: Option<crate::analysis::Analysis>,

@@ -117,6 +117,7 @@ impl Parser {
                         end_padding: 0,
                         variants: Vec::new(),
                         format,
+                        krate: None,
                         analysis: None,
                     },
                     cursor: 0,

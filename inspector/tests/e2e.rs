@@ -216,3 +216,64 @@ fn compare_desugars_a_copy_and_reports_sizes() {
     assert_eq!(std::fs::read_to_string(manifest.with_file_name("src/lib.rs")).unwrap(), lib);
     assert!(!std::fs::read_to_string(&manifest).unwrap().contains("/work"));
 }
+
+#[test]
+fn inspect_keeps_one_copy_of_the_library_futures_a_binary_awaits() {
+    let o = run(&["inspect", "--format", "json"], "workspace/member", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let fs = v["futures"].as_array().unwrap();
+    let types: Vec<&str> = fs.iter().map(|f| f["type"].as_str().unwrap()).collect();
+    // The binary `tool` prints `ws_member::two_ticks` and `ws_member::inner::Counter::bump` again.
+    assert!(!types.iter().any(|t| t.contains("ws_member::")), "{types:#?}");
+    for t in ["{async fn body of two_ticks()}", "{async fn body of inner::Counter::bump()}", "{async fn body of drive()}"] {
+        assert_eq!(types.iter().filter(|x| **x == t).count(), 1, "{t} once: {types:#?}");
+    }
+    let drive = fs.iter().find(|f| f["type"] == "{async fn body of drive()}").unwrap();
+    assert_eq!(drive["crate"], "tool");
+    // Its awaitee is named `ws_member::inner::Counter::bump` there; it resolves to the library's entry.
+    assert_eq!(drive["analysis"]["awaitee_chain"][0]["resolved"], "{async fn body of inner::Counter::bump()}", "{drive:#}");
+    let bump = fs.iter().find(|f| f["type"] == "{async fn body of inner::Counter::bump()}").unwrap();
+    assert_eq!(bump["crate"], "ws_member");
+}
+
+#[test]
+fn compare_a_workspace_member_with_inherited_fields_and_dependencies() {
+    let manifest = crate_manifest("workspace/member");
+    let before = std::fs::read_to_string(&manifest).unwrap();
+    let o = run(&["compare"], "workspace/member", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let row = |name: &str| -> Vec<String> {
+        out.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no row {name}:\n{out}"))
+            .split_whitespace()
+            .map(String::from)
+            .collect()
+    };
+    let sizes = |name: &str| -> (u64, u64) {
+        let r = row(name);
+        (r[1].parse().unwrap_or_else(|_| panic!("{out}")), r[2].parse().unwrap_or_else(|_| panic!("{out}")))
+    };
+    let (rustc, ours) = sizes("big_arg");
+    assert!(rustc > 512 && ours < rustc, "the argument is stored once:\n{out}");
+    sizes("two_ticks");
+    sizes("inner::Counter::bump");
+    // The binary's own async fn, named with its target.
+    assert!(out.lines().any(|l| l.starts_with("drive [bin tool]")), "{out}");
+    assert!(row("TOTAL").join(" ").contains("4 of 4 functions"), "{out}");
+    // The copy's manifest has what the member inherited written out, paths absolute.
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-workspace/member");
+    let copy = std::fs::read_to_string(target.join("unasync/compare/ws-member/Cargo.toml")).unwrap();
+    let t: toml::Table = copy.parse().unwrap();
+    assert_eq!(t["package"]["version"].as_str(), Some("0.3.0"), "{copy}");
+    assert_eq!(t["package"]["edition"].as_str(), Some("2024"), "{copy}");
+    assert_eq!(t["package"]["license"].as_str(), Some("MIT"), "{copy}");
+    let helper = t["dependencies"]["helper"]["path"].as_str().unwrap();
+    assert!(Path::new(helper).is_absolute() && Path::new(helper).join("Cargo.toml").exists(), "{copy}");
+    assert_eq!(t["lints"]["rust"]["missing_debug_implementations"].as_str(), Some("warn"), "{copy}");
+    assert!(!copy.contains("workspace = true"), "{copy}");
+    // The user's manifest is untouched.
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), before);
+}

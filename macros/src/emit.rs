@@ -15,7 +15,8 @@
 //! locals whose types cannot be written (closures, `async fn` futures) are saved all the same.
 
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
 
 use crate::input::AsyncFn;
 use crate::lowering::{poll_local_name, poll_local_pointer, Lowered};
@@ -24,17 +25,22 @@ use crate::signature::{ArgBinding, Signature};
 
 pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> TokenStream {
     let shadow = shadow(function, signature);
+    let frame = &signature.types.frame;
+    let state = &signature.types.state;
     let slots = &lowered.slots;
     // One type parameter per local kept in the frame; rustc infers them from the resume function.
-    let slot_params: Vec<Ident> = (0..slots.len()).map(|i| format_ident!("__T{}", i)).collect();
+    // A local given a value only in unreachable code has nothing to infer its type from: `()`.
+    let slot_params: Vec<TokenStream> = (0..slots.len())
+        .map(|i| if slots[i].typed { format_ident!("__T{}", i).into_token_stream() } else { quote!(()) })
+        .collect();
     let in_frame = |id: &usize| slots[*id].placement() != Placement::PollLocal;
     let frame_ids: Vec<usize> = (0..slots.len()).filter(in_frame).collect();
-    let frame_params = frame_ids.iter().map(|&id| &slot_params[id]);
+    let frame_params = frame_ids.iter().filter(|&&id| slots[id].typed).map(|&id| &slot_params[id]);
     let params = quote!(#(#frame_params,)*);
     let variant_params = slots
         .iter()
         .zip(&slot_params)
-        .filter(|(slot, _)| matches!(slot.placement(), Placement::Variant(_)))
+        .filter(|(slot, _)| slot.typed && matches!(slot.placement(), Placement::Variant(_) | Placement::Unresumed))
         .map(|(_, param)| param);
     let state_params = quote!(#(#variant_params,)*);
     let count = slots.len();
@@ -77,18 +83,31 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
         let param = &slot_params[*id];
         quote!(#name: ::core::mem::MaybeUninit<#param>)
     });
-    let mut arg_values = signature.args.iter().map(|arg| &arg.param);
+    // The argument slots are declared in the signature's order.
+    let argument_value = |id: usize| {
+        let index = slots[..id].iter().filter(|slot| slot.argument).count();
+        &signature.args[index].param
+    };
     let prefix_inits: Vec<TokenStream> = prefix
         .iter()
         .map(|(id, name)| {
             if slots[*id].argument {
-                let value = arg_values.next().expect("argument value");
+                let value = argument_value(*id);
                 quote!(#name: ::core::mem::MaybeUninit::new(#value))
             } else {
                 quote!(#name: ::core::mem::MaybeUninit::uninit())
             }
         })
         .collect();
+    let unresumed: Vec<usize> = (0..slots.len()).filter(|&id| slots[id].placement() == Placement::Unresumed).collect();
+    let unresumed_defs = unresumed.iter().map(|&id| {
+        let (name, param) = (slots[id].field(), &slot_params[id]);
+        quote!(#name: ::core::mem::MaybeUninit<#param>)
+    });
+    let unresumed_inits = unresumed.iter().map(|&id| {
+        let (name, value) = (slots[id].field(), argument_value(id));
+        quote!(#name: ::core::mem::MaybeUninit::new(#value))
+    });
     let initial_flags: Vec<u8> = (0..flag_bytes)
         .map(|byte| {
             dynamic
@@ -110,7 +129,16 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
                 let field = slot.field();
                 quote! {
                     match (*this).__state {
-                        __State::#variant { ref mut #field, .. } => #field,
+                        #state::#variant { ref mut #field, .. } => #field,
+                        _ => ::core::unreachable!(),
+                    }
+                }
+            }
+            Placement::Unresumed => {
+                let field = slot.field();
+                quote! {
+                    match (*this).__state {
+                        #state::Unresumed { ref mut #field, .. } => #field,
                         _ => ::core::unreachable!(),
                     }
                 }
@@ -132,10 +160,10 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
             unsafe fn #enter(this: *mut Self) {
                 // SAFETY: guaranteed by the caller: overwriting the variant drops nothing live.
                 unsafe {
-                    if !::core::matches!((*this).__state, __State::#variant { .. }) {
+                    if !::core::matches!((*this).__state, #state::#variant { .. }) {
                         ::core::ptr::write(
                             &raw mut (*this).__state,
-                            __State::#variant { #(#names: ::core::mem::MaybeUninit::uninit(),)* },
+                            #state::#variant { #(#names: ::core::mem::MaybeUninit::uninit(),)* },
                         );
                     }
                 }
@@ -160,7 +188,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
             .enumerate()
             .filter(|(_, slot)| !slot.dynamic && slot.awaits.contains(&k))
             .map(|(id, _)| quote!(live[#id] = true;));
-        quote!(__State::#variant { .. } => { #(#live)* })
+        quote!(#state::#variant { .. } => { #(#live)* })
     });
     let arguments_live = slots
         .iter()
@@ -184,10 +212,10 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
 
     let resume_arms = lowered.resume_blocks.iter().zip(&suspend_variants).map(|(block, variant)| {
         let block = *block as u32;
-        quote!(__State::#variant { .. } => #block,)
+        quote!(#state::#variant { .. } => #block,)
     });
     let registers = lowered.registers.iter().map(|r| {
-        let name = Ident::new(&format!("__register{r}"), proc_macro2::Span::call_site());
+        let name = crate::lowering::register_name(*r);
         quote!(let mut #name = ::core::mem::MaybeUninit::uninit();)
     });
     let blocks = lowered.blocks.iter().map(|(index, code)| {
@@ -198,7 +226,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
         let index = index as u32;
         let target = edge.target as u32;
         let drops = edge.drops.iter().map(|&id| {
-            let slot = access(lowered, id);
+            let slot = access(lowered, frame, id);
             quote!(if (*__live)[#id] { #slot.drop_if_live(); })
         });
         if edge.drops.is_empty() {
@@ -223,8 +251,13 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
         .filter(|slot| slot.placement() == Placement::PollLocal)
         .map(|slot| poll_local_pointer(&slot.name))
         .collect();
+    let poll_local_types: Vec<TokenStream> = slots
+        .iter()
+        .filter(|slot| slot.placement() == Placement::PollLocal)
+        .map(|slot| if slot.typed { quote!(_) } else { quote!(()) })
+        .collect();
     let drop_all = slots.iter().enumerate().rev().map(|(id, _)| {
-        let slot = access(lowered, id);
+        let slot = access(lowered, frame, id);
         quote!(if (*__live)[#id] { #slot.drop_if_live(); })
     });
     let exit_type = match &signature.output {
@@ -240,18 +273,18 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
             #shadow
 
             #[allow(non_camel_case_types, dead_code, clippy::large_enum_variant)]
-            enum __State<#state_params> {
-                Unresumed,
+            enum #state<#state_params> {
+                Unresumed { #(#unresumed_defs,)* },
                 #(#variant_defs,)*
                 Returned,
                 Panicked,
             }
 
             #[allow(non_camel_case_types)]
-            struct __Frame<#params> {
+            struct #frame<#params> {
                 #(#prefix_defs,)*
                 #flags_def
-                __state: __State<#state_params>,
+                __state: #state<#state_params>,
             }
 
             // Each `unsafe fn` below requires `this` to point to the pinned frame and `live` to
@@ -259,7 +292,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
             // field only while the frame is in that variant; `enter_SuspendK` requires that no
             // local of the current variant is live.
             #[allow(non_snake_case, unused_variables, clippy::needless_lifetimes, clippy::missing_safety_doc)]
-            impl<#params> __Frame<#params> {
+            impl<#params> #frame<#params> {
                 #(#accessors)*
                 #(#enters)*
 
@@ -269,9 +302,9 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
                     // SAFETY: guaranteed by the caller.
                     unsafe {
                         match (*this).__state {
-                            __State::Unresumed => { #(#arguments_live)* }
+                            #state::Unresumed { .. } => { #(#arguments_live)* }
                             #(#static_live)*
-                            __State::Returned | __State::Panicked => return live,
+                            #state::Returned | #state::Panicked => return live,
                         }
                         #(#restore_dynamic)*
                     }
@@ -292,7 +325,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
 
             }
 
-            impl<#params> ::core::ops::Drop for __Frame<#params> {
+            impl<#params> ::core::ops::Drop for #frame<#params> {
                 fn drop(&mut self) {
                     let this: *mut Self = self;
                     // SAFETY: the future is not being polled, so the state and the saved flags
@@ -300,7 +333,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
                     unsafe {
                         let mut live = Self::restore_live(this);
                         let live = &raw mut live;
-                        if ::core::matches!((*this).__state, __State::Unresumed) {
+                        if ::core::matches!((*this).__state, #state::Unresumed { .. }) {
                             // Never polled: the arguments go in declaration order, as rustc's
                             // captured upvars do.
                             #(#drop_arguments)*
@@ -318,33 +351,37 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
                 unused_assignments, unreachable_code, clippy::all
             )]
             let __future = ::unasync::__private::Machine::new(
-                __Frame {
+                #frame {
                     #(#prefix_inits,)*
                     #flags_init
-                    __state: __State::Unresumed,
+                    __state: #state::Unresumed { #(#unresumed_inits,)* },
                 },
                 move |__this, __cx| {
                     let mut __block: u32 = match unsafe { &(*__this).__state } {
-                        __State::Unresumed => 0,
+                        #state::Unresumed { .. } => 0,
                         #(#resume_arms)*
-                        __State::Returned => ::unasync::__private::resumed_after_completion(),
-                        __State::Panicked => ::unasync::__private::resumed_after_panicking(),
+                        #state::Returned => ::unasync::__private::resumed_after_completion(),
+                        #state::Panicked => ::unasync::__private::resumed_after_panicking(),
                     };
                     // SAFETY: the frame is pinned and not borrowed elsewhere during this poll.
-                    let mut __live_flags = unsafe { __Frame::restore_live(__this) };
+                    let mut __live_flags = unsafe { #frame::restore_live(__this) };
                     let __live = &raw mut __live_flags;
                     #(
-                        let mut #poll_locals = ::core::mem::MaybeUninit::uninit();
+                        let mut #poll_locals = ::core::mem::MaybeUninit::<#poll_local_types>::uninit();
                         let #poll_local_pointers = &raw mut #poll_locals;
                     )*
                     // Drops every live local, innermost first, in the frame or on this stack.
                     // SAFETY: called only where the flags are accurate (they are updated
                     // together with the locals), and the locals are not used afterwards.
                     let __drop_all = move || unsafe { #(#drop_all)* };
+                    // Set while an awaitee is polled and while suspending: the guards ending
+                    // the user's scopes then leave their locals alone (they stay in the frame,
+                    // or the unwind guard drops them, innermost first).
+                    let __suspending = &::core::cell::Cell::new(false);
                     // SAFETY: runs only while unwinding out of this function.
                     let __guard = ::unasync::__private::UnwindGuard::new(move || unsafe {
                         __drop_all();
-                        ::core::ptr::write(&raw mut (*__this).__state, __State::Panicked);
+                        ::core::ptr::write(&raw mut (*__this).__state, #state::Panicked);
                     });
                     #(#registers)*
                     let __output = loop {
@@ -364,7 +401,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
                     // is done.
                     __drop_all();
                     // SAFETY: nothing in the frame is live any more.
-                    unsafe { ::core::ptr::write(&raw mut (*__this).__state, __State::Returned) };
+                    unsafe { ::core::ptr::write(&raw mut (*__this).__state, #state::Returned) };
                     __guard.disarm();
                     ::core::task::Poll::Ready(__output)
                 },
@@ -375,13 +412,13 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
 }
 
 /// A local's accessor, as the lowering writes it.
-fn access(lowered: &Lowered, id: usize) -> TokenStream {
+fn access(lowered: &Lowered, frame: &Ident, id: usize) -> TokenStream {
     let name = &lowered.slots[id].name;
     if lowered.slots[id].placement() == Placement::PollLocal {
         let pointer = poll_local_pointer(name);
         return quote!(::unasync::__private::Slot::new(#pointer, &raw mut (*__live)[#id]));
     }
-    quote!(__Frame::#name(__this, __live))
+    quote!(#frame::#name(__this, __live))
 }
 
 /// The body as the user wrote it, in a branch that never runs, so rustc checks it exactly as it
@@ -397,13 +434,20 @@ fn shadow(function: &AsyncFn, signature: &Signature) -> TokenStream {
         _ => None,
     });
     let block = &function.block;
-    let check = match &signature.output {
-        Some(output) => quote!(::unasync::__private::check_output::<#output, _>),
-        None => quote!(::core::mem::drop),
+    let (check, declared) = match &signature.output {
+        Some(output) => {
+            let span = output.span();
+            (
+                quote!(::unasync::__private::check_output::<#output, _>),
+                Some(quote_spanned!(span=> if false { return ::unasync::__private::declared_output::<#output>(); })),
+            )
+        }
+        None => (quote!(::core::mem::drop), None),
     };
     quote! {
         if false {
             #check(async move {
+                #declared
                 #(#patterns)*
                 #block
             });

@@ -61,16 +61,13 @@ pub fn parse(args: TokenStream, item: TokenStream) -> syn::Result<AsyncFn> {
             },
         },
     };
-    validate(&function.sig)?;
+    validate(&function.sig, &function.block)?;
     Ok(function)
 }
 
-fn validate(sig: &Signature) -> syn::Result<()> {
+fn validate(sig: &Signature, block: &Block) -> syn::Result<()> {
     if sig.asyncness.is_none() {
-        return Err(Error::new(
-            sig.fn_token.span,
-            "#[unasync::desugar] goes on an `async fn`; this function is not async",
-        ));
+        return Err(Error::new(sig.fn_token.span, crate::compose::not_async_message(block)));
     }
     if let Some(constness) = &sig.constness {
         return Err(Error::new(constness.span, "an `async fn` cannot be `const`"));

@@ -6,11 +6,13 @@
 #![forbid(unsafe_code)]
 
 mod awaits;
+mod compose;
 mod emit;
 #[cfg(test)]
 mod fuzz;
 mod input;
 mod lowering;
+mod recursion;
 mod rewrite;
 mod scope;
 mod signature;
@@ -34,6 +36,9 @@ pub fn desugar(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 fn try_expand(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
+    if let Some(composed) = compose::expand(&args, &item) {
+        return composed;
+    }
     let function = input::parse(args, item)?;
     let signature = signature::rewrite(&function)?;
     let lowered = lowering::lower(&function, &signature)?;

@@ -87,8 +87,9 @@ pub enum Use {
 pub fn lower(function: &AsyncFn, signature: &Signature) -> syn::Result<Lowered> {
     // The first pass finds the suspension points in each saved local's scope; the second knows
     // where every local lives and emits the code.
-    let first = Lowerer::new(None).run(function, signature)?;
-    Lowerer::new(Some(first.slots)).run(function, signature)
+    let frame_type = &signature.types.frame;
+    let first = Lowerer::new(None, frame_type).run(function, signature)?;
+    Lowerer::new(Some(first.slots), frame_type).run(function, signature)
 }
 
 pub(crate) struct Target {
@@ -168,6 +169,10 @@ impl BasicBlock {
 pub(crate) struct Lowerer {
     /// The saved locals as the first pass found them: where they live, which are dynamic.
     first_pass: Option<Vec<Slot>>,
+    /// The generated frame struct, whose associated functions reach the saved locals.
+    pub(crate) frame_type: Ident,
+    /// The function's name, where a call of it is recursion (see [`crate::recursion`]).
+    recursive_name: Option<Ident>,
     pub(crate) slots: Vec<Slot>,
     pub(crate) scopes: Scopes,
     pub(crate) targets: Vec<Target>,
@@ -202,9 +207,11 @@ pub(crate) struct Lowerer {
 }
 
 impl Lowerer {
-    fn new(first_pass: Option<Vec<Slot>>) -> Self {
+    fn new(first_pass: Option<Vec<Slot>>, frame_type: &Ident) -> Self {
         Lowerer {
             first_pass,
+            frame_type: frame_type.clone(),
+            recursive_name: None,
             slots: Vec::new(),
             scopes: Scopes::default(),
             targets: Vec::new(),
@@ -238,7 +245,8 @@ impl Lowerer {
     // rustc stores each argument twice (captured, then moved into the body's local); here the
     // captured argument is the local.
     fn run(mut self, function: &AsyncFn, signature: &Signature) -> syn::Result<Lowered> {
-        check_recursion(function)?;
+        crate::recursion::check(function)?;
+        self.recursive_name = crate::recursion::recursive_name(function).cloned();
         self.user_span = function.block.brace_token.span.join();
         let body_awaits = block_awaits(&function.block);
         self.scopes.push(Scope::default());
@@ -317,6 +325,9 @@ impl Lowerer {
                 pending.extend(self.edges.iter().filter(|edge| edge.source == block).map(|edge| edge.target));
             }
         }
+        for slot in &mut self.slots {
+            slot.typed = slot.argument || slot.usage.value_blocks.iter().any(|&block| reachable[block]);
+        }
         if self.first_pass.is_none() {
             self.find_poll_locals(&reachable);
         } else {
@@ -327,6 +338,7 @@ impl Lowerer {
                 slot.dynamic = first.dynamic;
                 slot.poll_local = first.poll_local;
                 slot.force_prefix = first.force_prefix;
+                slot.unresumed = first.unresumed;
             }
         }
         let used_registers: std::collections::BTreeSet<usize> = self
@@ -396,6 +408,51 @@ impl Lowerer {
         }
         self.find_early_moves(&dominators);
         self.separate_overlapping_variants();
+        self.find_unresumed_arguments(&dominators);
+        self.find_static_liveness();
+    }
+
+    /// A local moved out once, where no suspension point it is saved at can follow: at each of
+    /// them it is certainly live, so its drop flag need not be kept in the frame.
+    fn find_static_liveness(&mut self) {
+        for slot in &mut self.slots {
+            let usage = &slot.usage;
+            if !slot.dynamic || usage.takes != 1 || usage.conditional_take || usage.assigned || usage.deferred {
+                continue;
+            }
+            let after_take = reached_from(self.blocks.len(), &[usage.take_block], &self.edges);
+            if slot.awaits.iter().all(|&k| !after_take[self.suspending_blocks[k]]) {
+                slot.dynamic = false;
+            }
+        }
+    }
+
+    /// Arguments moved out once, before every suspension point and before anything enters a
+    /// suspended state's variant: kept in `Unresumed` only, as rustc keeps its upvars, so they
+    /// take no room in the other states (rustc's moved-from locals are not saved either).
+    fn find_unresumed_arguments(&mut self, dominators: &[std::collections::BTreeSet<usize>]) {
+        let first_variant_entry = self
+            .slots
+            .iter()
+            .filter(|slot| matches!(slot.placement(), Placement::Variant(_)))
+            .map(|slot| slot.usage.init_event.unwrap_or(0))
+            .min()
+            .unwrap_or(u32::MAX);
+        for slot in &mut self.slots {
+            let usage = &slot.usage;
+            let moved_first = slot.argument
+                && usage.takes == 1
+                && !usage.conditional_take
+                && usage.places == 0
+                && !usage.assigned
+                && usage.take_event < first_variant_entry
+                && self.suspending_blocks.iter().all(|&block| dominators[block].contains(&usage.take_block));
+            if moved_first {
+                slot.unresumed = true;
+                slot.dynamic = false;
+                slot.awaits.clear();
+            }
+        }
     }
 
     /// Two locals of different variants live at the same time cannot share the variant part
@@ -574,24 +631,16 @@ impl Lowerer {
         let guard = internal("__scope_end");
         let block = &mut self.blocks[self.current];
         let part = block.parts.last_mut().expect("owner brace");
-        // The guard starts after the last suspension in this brace (it must not run when the
-        // future returns `Pending`) and before the block's plain locals, which all follow it.
-        let mut tokens: Vec<proc_macro2::TokenTree> = std::mem::take(part).into_iter().collect();
-        let start = tokens
-            .iter()
-            .rposition(|token| mentions_ident(token, "poll_awaitee"))
-            .and_then(|last| {
-                tokens[last..]
-                    .iter()
-                    .position(|t| matches!(t, proc_macro2::TokenTree::Punct(p) if p.as_char() == ';'))
-                    .map(|semi| last + semi + 1)
-            })
-            .unwrap_or(0);
+        // The guard is the first thing in this brace's part of the basic block, so every Rust
+        // local and extended temporary that follows in it ends first, as the user's scope
+        // orders them. It skips the drops while an awaitee is polled (their unwinding is the
+        // unwind guard's, innermost first) and when the future suspends.
         // SAFETY (of the drops): they run when the block's brace ends, where the flags are
         // accurate, or while unwinding through it.
-        let declaration = quote!(let #guard = ::unasync::__private::ScopeEnd::new(move || #drops););
-        tokens.splice(start..start, declaration);
-        *part = tokens.into_iter().collect();
+        let declaration = quote! {
+            let #guard = ::unasync::__private::ScopeEnd::new(move || if !__suspending.get() { #drops });
+        };
+        *part = declaration.into_iter().chain(std::mem::take(part)).collect();
     }
 
     /// Ends a statement's scope: its saved temporaries go when its brace ends, after the
@@ -686,6 +735,8 @@ impl Lowerer {
             poll_local,
             force_prefix,
             moved_early: false,
+            typed: true,
+            unresumed: false,
         });
         let id = self.slots.len() - 1;
         let scope = self.scopes.stack.last_mut().expect("no scope");
@@ -716,7 +767,8 @@ impl Lowerer {
             let pointer = poll_local_pointer(name);
             return quote!(::unasync::__private::Slot::new(#pointer, &raw mut (*__live)[#id]));
         }
-        quote!(__Frame::#name(__this, __live))
+        let frame = &self.frame_type;
+        quote!(#frame::#name(__this, __live))
     }
 
     /// The local is moved out here: whether it is live at a suspension point depends on the
@@ -746,6 +798,7 @@ impl Lowerer {
         let usage = &mut self.slots[id].usage;
         usage.assigned = true;
         usage.assign_blocks.push(current);
+        usage.value_blocks.push(current);
     }
 
     /// `local = value` at the local's declaration.
@@ -756,16 +809,19 @@ impl Lowerer {
         let value = self.materialize(value);
         self.events += 1;
         self.slots[id].usage.init_event.get_or_insert(self.events);
+        let current = self.current;
+        self.slots[id].usage.value_blocks.push(current);
         match self.placement(id) {
             Placement::Variant(k) => {
                 let enter = format_ident!("enter_Suspend{}", k);
+                let frame = &self.frame_type;
                 self.emit(quote! {
                     // SAFETY: no saved local of another state is live here (each lives in the
                     // scope of its only suspension point), so the variant can be switched.
-                    unsafe { __Frame::#enter(__this); #slot.init(#value) };
+                    unsafe { #frame::#enter(__this); #slot.init(#value) };
                 });
             }
-            Placement::Prefix | Placement::PollLocal => {
+            Placement::Prefix | Placement::PollLocal | Placement::Unresumed => {
                 // SAFETY: the local's scope starts here: nothing of it is live yet.
                 self.emit(quote!(unsafe { #slot.init(#value) };));
             }
@@ -944,8 +1000,9 @@ impl Lowerer {
             let slot = self.slot(id);
             if let Placement::Variant(k) = self.placement(id) {
                 let enter = format_ident!("enter_Suspend{}", k);
+                let frame = &self.frame_type;
                 // SAFETY: as for any declaration of a local of this state.
-                self.emit(quote!(unsafe { __Frame::#enter(__this) };));
+                self.emit(quote!(unsafe { #frame::#enter(__this) };));
             }
             if let Some(ty) = ty {
                 // SAFETY: only computes the local's address.
@@ -1008,10 +1065,19 @@ impl Lowerer {
         }
         if later_awaits {
             // The temporaries end before the bindings start: nothing runs in between, and a
-            // binding may live in another state's variant than a temporary.
-            let value = self.materialize(value);
+            // binding may live in another state's variant than a temporary. The brace ends
+            // first, so the Rust temporaries it extended drop before the saved ones, as they
+            // were created after them.
+            let register = self.new_register();
+            let write = self.write_register(register, value);
+            self.emit(write);
+            self.end_owner();
             let temporaries = self.pop_scope();
             self.drop_scope_slots(&temporaries);
+            self.begin_owner();
+            let value = self.read_register(register);
+            // Parenthesised: a `let`-`else` initialiser cannot end in `}`.
+            let value = quote!((#value));
             self.scopes.push(Scope::default());
             self.pattern_to_slots(pattern, value, diverge)?;
             let mut declared = self.pop_scope();
@@ -1022,12 +1088,14 @@ impl Lowerer {
             scope.bindings.append(&mut declared.bindings);
         } else {
             // The temporaries of the initialiser end with the statement; the bindings outlive it.
+            // The brace ends first: the statement's Rust temporaries, extended to it by a
+            // materialised `&value`, were created after its saved ones and drop before them.
             let register = self.new_register();
             let write = self.write_register(register, value);
             self.emit(write);
+            self.end_owner();
             let scope = self.pop_scope();
             self.drop_scope_slots(&scope);
-            self.end_owner();
             let value = self.read_register(register);
             let mut pattern = pattern.clone();
             self.bind_plain_pattern(&mut pattern);
@@ -1146,34 +1214,35 @@ impl Lowerer {
     fn sequence(&mut self, children: &[(&Expr, Use)]) -> syn::Result<Vec<TokenStream>> {
         let last = children.iter().rposition(|(expr, _)| self.needs_split(expr));
         let mut out = Vec::with_capacity(children.len());
+        let mut moved_out_earlier = false;
         for (index, &(expr, use_)) in children.iter().enumerate() {
             let lowered = match last {
                 Some(last) if index < last => {
-                    if (use_ != Use::Value && is_place(expr)) || self.is_constant(expr) {
+                    if (use_ != Use::Value && is_place(expr)) || self.is_constant(expr) || is_borrow_of_named_place(expr) {
                         self.operand(expr, use_)?
                     } else if let Expr::Reference(reference) = strip_parens(expr)
                         && !is_place(&reference.expr)
                     {
-                        // `&value`: the referent is a temporary living to the end of the statement.
-                        let value = self.operand(&reference.expr, Use::Value)?;
-                        let id = self.save_temporary(value);
-                        let slot = self.slot(id);
-                        match reference.mutability {
-                            Some(_) => quote!(&mut *unsafe { #slot.place_mut() }),
-                            None => quote!(&*unsafe { #slot.place_ref() }),
-                        }
+                        self.borrow_of_temporary(reference)?
                     } else {
                         let value = self.saved_operand(expr)?;
                         let id = self.save_moved_temporary(value);
                         let slot = self.slot(id);
+                        moved_out_earlier = true;
                         // SAFETY: initialised just above; moved out exactly once, here.
                         quote!(unsafe { #slot.take() })
                     }
                 }
                 Some(last) if index == last => {
                     let value = self.lower_expr(expr, use_)?;
-                    // Later operands must not run before this one finished suspending.
-                    if index + 1 < children.len() { self.materialize(value) } else { value }
+                    // The value stays a temporary of the expression, as in rustc, unless code
+                    // around it must not run before it finished suspending: later operands with
+                    // effects, and earlier ones moved out of the frame (a `Pending` in between
+                    // would drop them). Constants and places have no effects.
+                    let later_effects = children[index + 1..]
+                        .iter()
+                        .any(|(expr, _)| !self.is_constant(expr) && !is_place(expr));
+                    if later_effects || moved_out_earlier { self.materialize(value) } else { value }
                 }
                 _ => {
                     let mut expr = expr.clone();
@@ -1184,6 +1253,48 @@ impl Lowerer {
             out.push(lowered);
         }
         Ok(out)
+    }
+
+    // Input:
+    //     &make()          &make().field          &make()[..n]          &*make()
+    // Output:
+    //     <make() saved as __tempK>; then &(*__tempK) / &(*__tempK).field / &(*__tempK)[..n] / &*(*__tempK)
+    // `&value` borrows a temporary that lives to the end of the statement, across the
+    // suspension points in it, so the temporary is saved. Under field, index and deref
+    // projections the temporary is the innermost value, as in rustc (the projected place may
+    // be unsized, `[u8]`, and must not be moved).
+    fn borrow_of_temporary(&mut self, reference: &syn::ExprReference) -> syn::Result<TokenStream> {
+        let mutable = reference.mutability.is_some();
+        let place = self.projected_temporary(&reference.expr, mutable)?;
+        let mutability = &reference.mutability;
+        Ok(quote!(&#mutability #place))
+    }
+
+    fn projected_temporary(&mut self, expr: &Expr, mutable: bool) -> syn::Result<TokenStream> {
+        Ok(match strip_parens(expr) {
+            Expr::Field(field) if !is_place(&field.base) => {
+                let base = self.projected_temporary(&field.base, mutable)?;
+                let member = &field.member;
+                quote!((#base).#member)
+            }
+            Expr::Index(index) if !is_place(&index.expr) && is_constant_index(&index.index) => {
+                let base = self.projected_temporary(&index.expr, mutable)?;
+                let mut position = (*index.index).clone();
+                self.rewrite_expr(&mut position, Use::Value)?;
+                quote!((#base)[#position])
+            }
+            Expr::Unary(unary) if matches!(unary.op, UnOp::Deref(_)) && !is_place(&unary.expr) => {
+                let base = self.projected_temporary(&unary.expr, mutable)?;
+                quote!(*(#base))
+            }
+            _ => {
+                let value = self.operand(expr, Use::Value)?;
+                let id = self.save_temporary(value);
+                let slot = self.slot(id);
+                // SAFETY: initialised just above; it lives to the end of the statement.
+                if mutable { quote!((*unsafe { #slot.place_mut() })) } else { quote!((*unsafe { #slot.place_ref() })) }
+            }
+        })
     }
 
     /// A literal or a path that names no local: evaluating it later gives the same value, so it
@@ -1204,7 +1315,20 @@ impl Lowerer {
     fn lower_expr(&mut self, expr: &Expr, use_: Use) -> syn::Result<TokenStream> {
         Ok(match expr {
             Expr::Await(awaited) => {
-                let future = self.saved_operand(&awaited.base)?;
+                let recursion = self
+                    .recursive_name
+                    .as_ref()
+                    .and_then(|name| crate::recursion::boxed_self_call(&awaited.base, name));
+                let future = match recursion {
+                    // `Box::pin(f(..))` in `f`: boxed behind an erased type (see `recursion`).
+                    Some(call) => {
+                        let erased: Expr = syn::parse_quote_spanned! {awaited.base.span()=>
+                            ::unasync::__private::Recursion::new(#call)
+                        };
+                        self.saved_operand(&erased)?
+                    }
+                    None => self.saved_operand(&awaited.base)?,
+                };
                 self.lower_await(future, awaited.await_token.span)?
             }
             Expr::Paren(paren) => {
@@ -1304,14 +1428,7 @@ impl Lowerer {
             }
             Expr::Reference(reference) if self.hoist_references && !is_place(&reference.expr) => {
                 // A temporary borrowed by a value saved across a suspension point.
-                let value = self.operand(&reference.expr, Use::Value)?;
-                let id = self.save_temporary(value);
-                let slot = self.slot(id);
-                match reference.mutability {
-                    // SAFETY: initialised just above; it lives to the end of the statement.
-                    Some(_) => quote!(&mut *unsafe { #slot.place_mut() }),
-                    None => quote!(&*unsafe { #slot.place_ref() }),
-                }
+                self.borrow_of_temporary(reference)?
             }
             Expr::Reference(reference) => {
                 let inner = self.operand(&reference.expr, Use::PlaceMut)?;
@@ -1459,19 +1576,23 @@ impl Lowerer {
             })
             .collect();
         let parts = self.sequence(&children)?;
-        let rebuilt = args.iter().zip(parts).map(|(arg, part)| match arg {
+        // The lowered arguments stand behind placeholders while the format string's inline
+        // captures (`{x}`) of saved locals become named arguments: rewriting them twice would
+        // take the lowering's own code for the user's.
+        let placeholders: Vec<Ident> = (0..parts.len()).map(|i| format_ident!("__lowered_argument{}", i)).collect();
+        let rebuilt = args.iter().zip(&placeholders).zip(&parts).map(|((arg, placeholder), part)| match arg {
             Expr::Assign(named) => {
                 let left = &named.left;
-                quote!(#left = #part)
+                quote!(#left = #placeholder)
             }
-            _ => part,
+            Expr::Lit(_) => part.clone(),
+            _ => quote!(#placeholder),
         });
         let mut mac = mac.clone();
         mac.tokens = quote!(#(#rebuilt),*);
-        // Inline captures (`{x}`) of saved locals become named arguments.
         let mut expr = Expr::Macro(syn::ExprMacro { attrs: Vec::new(), mac });
         self.rewrite_expr(&mut expr, Use::Value)?;
-        Ok(expr.to_token_stream())
+        Ok(substitute_idents(expr.to_token_stream(), &placeholders, &parts))
     }
 
     // Input:
@@ -1479,12 +1600,13 @@ impl Lowerer {
     // Output:
     //     <enter SuspendK>; __Frame::__awaiteeK(__this).init(IntoFuture::into_future(future));
     //     break '__block Exit::Edge(to K's resume block)
-    //   resume block of K (where polling in `SuspendK` starts):
-    //     let __valueN = match poll_awaitee(__Frame::__awaiteeK(__this), __cx) {
-    //         Poll::Ready(value) => value,
+    //   resume block of K (where polling in `SuspendK` starts), in place of the `.await`:
+    //     (match poll_awaitee(__Frame::__awaiteeK(__this), __cx) {
+    //         Poll::Ready(value) => { __Frame::__awaiteeK(__this).drop_if_live(); value }
     //         Poll::Pending => return Poll::Pending,
-    //     };
-    //     __Frame::__awaiteeK(__this).drop_if_live();
+    //     })
+    // The output is an expression, as in rustc's lowering: its value is a temporary of the
+    // enclosing expression, dropped where the user's edition drops it.
     fn lower_await(&mut self, future: TokenStream, span: Span) -> syn::Result<TokenStream> {
         let k = self.resume_blocks.len();
         self.resume_blocks.push(usize::MAX);
@@ -1503,24 +1625,26 @@ impl Lowerer {
         self.goto(resume);
         self.start_block(resume);
         let slot = self.slot(awaitee);
-        let value = internal(&format!("__value{}", self.next_value));
-        self.next_value += 1;
-        self.emit(quote! {
+        let scope = self.pop_scope();
+        let frame = &self.frame_type;
+        let drop_awaitee = self.drop_slots(scope.slots.iter().rev().copied());
+        Ok(quote! {
             // SAFETY: the awaitee was initialised before the first poll of this state and is
             // dropped in place, never moved, so it stays pinned.
-            let #value = match unsafe { ::unasync::__private::poll_awaitee(#slot.value, __cx) } {
-                ::core::task::Poll::Ready(value) => value,
+            (match { __suspending.set(true); unsafe { ::unasync::__private::poll_awaitee(#slot.value, __cx) } } {
+                ::core::task::Poll::Ready(value) => {
+                    __suspending.set(false);
+                    #drop_awaitee
+                    value
+                }
                 ::core::task::Poll::Pending => {
                     // SAFETY: the flags are accurate at a suspension point.
-                    unsafe { __Frame::save_live(__this, __live) };
+                    unsafe { #frame::save_live(__this, __live) };
                     __guard.disarm();
                     return ::core::task::Poll::Pending;
                 }
-            };
-        });
-        let scope = self.pop_scope();
-        self.drop_scope_slots(&scope);
-        Ok(quote!(#value))
+            })
+        })
     }
 
     fn lower_short_circuit(&mut self, binary: &syn::ExprBinary) -> syn::Result<TokenStream> {
@@ -2106,14 +2230,6 @@ fn dominators(count: usize, reachable: &[bool], edges: &[Edge]) -> Vec<std::coll
     dominators
 }
 
-fn mentions_ident(token: &proc_macro2::TokenTree, name: &str) -> bool {
-    match token {
-        proc_macro2::TokenTree::Ident(ident) => ident == name,
-        proc_macro2::TokenTree::Group(group) => group.stream().into_iter().any(|t| mentions_ident(&t, name)),
-        _ => false,
-    }
-}
-
 fn collect_idents(tokens: &TokenStream, into: &mut std::collections::BTreeSet<String>) {
     for token in tokens.clone() {
         match token {
@@ -2208,8 +2324,9 @@ fn diverging_macro(mac: &syn::Macro) -> bool {
     })
 }
 
-fn register_name(register: usize) -> Ident {
-    Ident::new(&format!("__register{register}"), Span::call_site())
+/// A register: a value carried from one basic block to another within a poll.
+pub fn register_name(register: usize) -> Ident {
+    internal(&format!("__register{register}"))
 }
 
 /// The field of `Unresumed` that holds an argument.
@@ -2327,47 +2444,6 @@ fn name_wildcards(pattern: &mut Pat, count: &mut usize) -> syn::Result<()> {
     }
 }
 
-/// A desugared future holds its awaited futures by type, so awaiting itself (even boxed) would be
-/// an infinitely nested type; rustc's own futures avoid that by not naming what they hold.
-fn check_recursion(function: &AsyncFn) -> syn::Result<()> {
-    struct Finder<'a> {
-        name: &'a Ident,
-        found: Option<Error>,
-    }
-    impl<'a> syn::visit::Visit<'a> for Finder<'_> {
-        fn visit_expr_call(&mut self, call: &'a syn::ExprCall) {
-            if let Expr::Path(path) = strip_parens(&call.func) {
-                let segments: Vec<String> = path.path.segments.iter().map(|s| s.ident.to_string()).collect();
-                let recursive = path.qself.is_none()
-                    && (segments == [self.name.to_string()] || segments == ["Self".to_string(), self.name.to_string()]);
-                if recursive {
-                    self.found.get_or_insert_with(|| recursion_error(call));
-                }
-            }
-            syn::visit::visit_expr_call(self, call);
-        }
-        fn visit_expr_method_call(&mut self, call: &'a syn::ExprMethodCall) {
-            if call.method == *self.name && matches!(strip_parens(&call.receiver), Expr::Path(p) if p.path.is_ident("self")) {
-                self.found.get_or_insert_with(|| recursion_error(call));
-            }
-            syn::visit::visit_expr_method_call(self, call);
-        }
-        fn visit_item(&mut self, _: &'a syn::Item) {}
-    }
-    fn recursion_error(call: &dyn ToTokens) -> Error {
-        Error::new_spanned(
-            call,
-            "unasync does not lower a recursive async fn yet (its state machine would contain itself, even behind `Box::pin`); keep this function native",
-        )
-    }
-    let mut finder = Finder { name: &function.sig.ident, found: None };
-    syn::visit::Visit::visit_block(&mut finder, &function.block);
-    match finder.found {
-        Some(error) => Err(error),
-        None => Ok(()),
-    }
-}
-
 fn has_ref_binding(pattern: &Pat) -> bool {
     struct Finder(bool);
     impl<'a> syn::visit::Visit<'a> for Finder {
@@ -2410,6 +2486,19 @@ pub fn is_place(expr: &Expr) -> bool {
         Expr::Unary(unary) => matches!(unary.op, UnOp::Deref(_)) && is_place(&unary.expr),
         _ => false,
     }
+}
+
+/// `&x` or `&mut x.field`: the place's address cannot change while it is borrowed, so taking the
+/// borrow again after a suspension gives the same reference.
+fn is_borrow_of_named_place(expr: &Expr) -> bool {
+    fn named(expr: &Expr) -> bool {
+        match strip_parens(expr) {
+            Expr::Path(path) => path.qself.is_none(),
+            Expr::Field(field) => named(&field.base),
+            _ => false,
+        }
+    }
+    matches!(strip_parens(expr), Expr::Reference(reference) if named(&reference.expr))
 }
 
 /// An index whose evaluation has no effects: a literal, a path, or a range of those (`v[..]`).
@@ -2536,4 +2625,28 @@ fn rename_bindings(pattern: &mut Pat, names: &mut Vec<(String, Ident)>, allow_re
         Some(error) => Err(error),
         None => Ok(()),
     }
+}
+
+/// `tokens` with each of `names` replaced by the matching replacement, inside groups too.
+fn substitute_idents(tokens: TokenStream, names: &[Ident], replacements: &[TokenStream]) -> TokenStream {
+    tokens
+        .into_iter()
+        .flat_map(|token| -> TokenStream {
+            match token {
+                proc_macro2::TokenTree::Ident(ident) => match names.iter().position(|name| *name == ident) {
+                    Some(index) => replacements[index].clone(),
+                    None => proc_macro2::TokenTree::Ident(ident).into(),
+                },
+                proc_macro2::TokenTree::Group(group) => {
+                    let mut replaced = proc_macro2::Group::new(
+                        group.delimiter(),
+                        substitute_idents(group.stream(), names, replacements),
+                    );
+                    replaced.set_span(group.span());
+                    proc_macro2::TokenTree::Group(replaced).into()
+                }
+                other => other.into(),
+            }
+        })
+        .collect()
 }

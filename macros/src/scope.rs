@@ -26,6 +26,11 @@ pub struct Slot {
     pub force_prefix: bool,
     /// Moved out, on every path, before all but one of the suspension points in its scope.
     pub moved_early: bool,
+    /// Given a value in reachable code: only then does a value fix its type. A local given a
+    /// value only in code no jump reaches (after a `break` out of its block) is typed `()`.
+    pub typed: bool,
+    /// See [`Placement::Unresumed`].
+    pub unresumed: bool,
 }
 
 #[derive(Clone, Default)]
@@ -39,6 +44,8 @@ pub struct Usage {
     /// Declared without a value (`let x;`), and the blocks that assign it.
     pub deferred: bool,
     pub assign_blocks: Vec<usize>,
+    /// The basic blocks that give it a value (initialise or assign).
+    pub value_blocks: Vec<usize>,
     /// Where the lowering met the first initialisation and the move (an order of events).
     pub init_event: Option<u32>,
     pub take_event: u32,
@@ -72,6 +79,9 @@ pub enum Placement {
     /// Never live at a suspension point (moved away before each one in its scope): a local of
     /// the resume function, like rustc's locals that are not saved.
     PollLocal,
+    /// An argument moved out before the state first changes: a field of `Unresumed`, as rustc
+    /// keeps its upvars, overlapping with the locals of every other state.
+    Unresumed,
 }
 
 impl Slot {
@@ -85,6 +95,9 @@ impl Slot {
     }
 
     pub fn placement(&self) -> Placement {
+        if self.unresumed {
+            return Placement::Unresumed;
+        }
         if self.poll_local || (!self.argument && self.awaits.is_empty()) {
             return Placement::PollLocal;
         }

@@ -15,7 +15,7 @@
 //! rustc does.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::visit_mut::VisitMut;
 use syn::{
     FnArg, GenericArgument, GenericParam, Ident, Lifetime, LifetimeParam, Pat, ReceiverKind,
@@ -32,6 +32,26 @@ pub struct Signature {
     /// The declared output type, `()` when there is none; `None` when it cannot be written inside
     /// the body (it mentions `impl Trait`).
     pub output: Option<Type>,
+    /// The names of the generated frame struct and state enum.
+    pub types: TypeNames,
+}
+
+/// The generated types are items, and items are not hygienic: their names carry a hash of the
+/// user's signature, so the body can neither name them nor have its own items shadowed by them.
+pub struct TypeNames {
+    pub frame: Ident,
+    pub state: Ident,
+}
+
+impl TypeNames {
+    fn for_signature(sig: &syn::Signature) -> Self {
+        // FNV-1a: stable across compilers and runs, so expansions and snapshots are reproducible.
+        let hash = sig.to_token_stream().to_string().bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+        let suffix = format!("{:08x}", hash as u32);
+        TypeNames { frame: format_ident!("__Frame_{}", suffix), state: format_ident!("__State_{}", suffix) }
+    }
 }
 
 pub struct Arg {
@@ -135,6 +155,7 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
         },
         args,
         output,
+        types: TypeNames::for_signature(&function.sig),
     })
 }
 

@@ -1,0 +1,197 @@
+//! Compiled twice by `tests/compose.rs`: `super::super::desugar` is `#[unasync::desugar]` in `desugared`
+//! and an identity attribute in `native`.
+
+pub mod instrument_above {
+    #[allow(unused_imports)]
+    use crate::*;
+
+    #[tracing::instrument]
+    #[super::super::desugar]
+    pub async fn steps(x: u32, label: &'static str) -> u32 {
+        let kept = Tracked("kept");
+        yield_once("first").await;
+        {
+            // `info!` is opaque to the lowering: give it a local that no `.await` outlives.
+            let shown = label;
+            tracing::info!(shown, "between");
+        }
+        let moved = Tracked("moved");
+        yield_once("second").await;
+        drop(moved);
+        let _ = &kept;
+        x + 1
+    }
+}
+
+pub mod instrument_below {
+    #[allow(unused_imports)]
+    use crate::*;
+
+    #[super::super::desugar]
+    #[tracing::instrument]
+    pub async fn steps(x: u32, label: &'static str) -> u32 {
+        let kept = Tracked("kept");
+        yield_once("first").await;
+        {
+            // `info!` is opaque to the lowering: give it a local that no `.await` outlives.
+            let shown = label;
+            tracing::info!(shown, "between");
+        }
+        let moved = Tracked("moved");
+        yield_once("second").await;
+        drop(moved);
+        let _ = &kept;
+        x + 1
+    }
+}
+
+pub mod instrument_ret_err {
+    #[allow(unused_imports)]
+    use crate::*;
+
+    #[tracing::instrument(ret, err, level = "debug")]
+    #[super::super::desugar]
+    pub async fn checked(mut x: u32) -> Result<u32, String> {
+        let _guard = Tracked("guard");
+        yield_once("check").await;
+        x += 1;
+        if x > 2 {
+            Err(format!("{x} is too large"))
+        } else {
+            Ok(x)
+        }
+    }
+}
+
+pub mod instrument_err_below {
+    #[allow(unused_imports)]
+    use crate::*;
+
+    #[super::super::desugar]
+    #[tracing::instrument(err, skip_all, fields(extra = 7))]
+    pub async fn checked(x: u32) -> Result<u32, String> {
+        yield_once("check").await;
+        let y: u32 = x.checked_sub(1).ok_or("underflow")?;
+        yield_once("after").await;
+        Ok(y)
+    }
+}
+
+pub mod main_above {
+    #[allow(unused_imports)]
+    use crate::*;
+
+    #[tokio::main(flavor = "current_thread")]
+    #[super::super::desugar]
+    pub async fn run(x: u32, mut y: u64) -> u64 {
+        let kept = Tracked("kept");
+        yield_once("first").await;
+        y += u64::from(x);
+        let moved = Tracked("moved");
+        yield_once("second").await;
+        drop(moved);
+        let _ = &kept;
+        y
+    }
+}
+
+pub mod main_below {
+    #[allow(unused_imports)]
+    use crate::*;
+
+    #[super::super::desugar]
+    #[tokio::main(flavor = "current_thread")]
+    pub async fn run(x: u32, mut y: u64) -> u64 {
+        let kept = Tracked("kept");
+        yield_once("first").await;
+        y += u64::from(x);
+        let moved = Tracked("moved");
+        yield_once("second").await;
+        drop(moved);
+        let _ = &kept;
+        y
+    }
+}
+
+pub mod main_multi_thread {
+    #[allow(unused_imports)]
+    use crate::*;
+
+    #[tokio::main]
+    #[super::super::desugar]
+    pub async fn run() -> Result<u32, String> {
+        let _kept = Tracked("kept");
+        yield_once("first").await;
+        let parsed: u32 = "12".parse().map_err(|_| String::from("not a number"))?;
+        let task = tokio::spawn(async move { parsed * 2 });
+        let doubled = task.await.map_err(|e| e.to_string())?;
+        yield_once("second").await;
+        let _: u32 = "x"
+            .parse()
+            .map_err(|_| format!("{doubled} then not a number"))?;
+        Ok(doubled)
+    }
+}
+
+pub mod main_panics {
+    #[allow(unused_imports)]
+    use crate::*;
+
+    #[super::super::desugar]
+    #[tokio::main(flavor = "current_thread")]
+    pub async fn run(fail: bool) -> u32 {
+        let _outer = Tracked("outer");
+        yield_once("first").await;
+        let _inner = Tracked("inner");
+        if fail {
+            panic!("failed on purpose");
+        }
+        yield_once("second").await;
+        1
+    }
+}
+
+pub mod test_above {
+    #[allow(unused_imports)]
+    use crate::*;
+
+    #[tokio::test]
+    #[super::super::desugar]
+    pub async fn counts() {
+        let _kept = Tracked("kept");
+        yield_once("first").await;
+        let n = async { 40 }.await + 2;
+        yield_once("second").await;
+        assert_eq!(n, 42);
+    }
+}
+
+pub mod test_below {
+    #[allow(unused_imports)]
+    use crate::*;
+
+    #[super::super::desugar]
+    #[tokio::test(flavor = "current_thread")]
+    pub async fn counts() -> Result<(), String> {
+        let _kept = Tracked("kept");
+        yield_once("first").await;
+        let n: u32 = "42".parse().map_err(|_| String::from("not a number"))?;
+        yield_once("second").await;
+        assert_eq!(n, 42);
+        Ok(())
+    }
+}
+
+pub mod test_should_panic {
+    #[allow(unused_imports)]
+    use crate::*;
+
+    #[tokio::test]
+    #[super::super::desugar]
+    #[should_panic(expected = "failed on purpose")]
+    pub async fn fails() {
+        let _kept = Tracked("kept");
+        yield_once("first").await;
+        panic!("failed on purpose");
+    }
+}
