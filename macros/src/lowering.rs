@@ -2347,11 +2347,13 @@ fn plain_name(name: &str) -> String {
 
 /// `value?` in the resume function: `return` becomes the block's exit.
 pub fn try_operator(value: TokenStream, span: Span) -> TokenStream {
+    // The label keeps the expansion's own hygiene: the `?` may come from a `macro_rules!` caller.
+    let label = syn::Lifetime::new("'__block", Span::call_site());
     quote_spanned! {span=>
         match ::unasync::__private::branch(#value) {
             ::core::ops::ControlFlow::Continue(value) => value,
             ::core::ops::ControlFlow::Break(residual) => {
-                break '__block ::unasync::__private::Exit::Return(
+                break #label ::unasync::__private::Exit::Return(
                     ::unasync::__private::from_residual(residual),
                 )
             }

@@ -396,15 +396,16 @@ impl Rewriter<'_> {
             let slot = self.lowerer.slot(id);
             if by_value {
                 self.record_take(id);
+                // The body's uses are renamed to this hygienic local: its own name could not be
+                // rebuilt with the right hygiene inside a `macro_rules!` expansion.
                 let local = if name == "self" {
                     crate::scope::internal("__self_capture")
                 } else {
-                    proc_macro2::Ident::new(&name, proc_macro2::Span::call_site())
+                    crate::scope::internal(&format!("__moved_{}", name.trim_start_matches("r#")))
                 };
                 // SAFETY: the local is initialised (the borrow checker accepted the move).
                 bindings.extend(quote!(let #local = unsafe { #slot.take() };));
-                let rename = (name == "self").then(|| local.clone());
-                self.lowerer.scopes.bind(name, Binding::Plain(rename));
+                self.lowerer.scopes.bind(name, Binding::Plain(Some(local)));
             } else {
                 self.record_place(id);
                 let mutable = captures.iter().any(|(c, _, use_)| *c == id && *use_ == Use::PlaceMut);
