@@ -418,9 +418,15 @@ impl<Output> Drop for Recursion<Output> {
     }
 }
 
+/// Compiles only if the recursive call's future is `this` future's type: the guard behind the
+/// `Send`/`Sync` of [`Recursion`].
+#[inline(always)]
+pub fn recursion_is_this_future<F>(_this: &F, _call: F) {}
+
 // SAFETY: the macro makes a `Recursion` only of the future of the function it is awaited in,
 // called by its own name, with the same type arguments (the function has no type or const
-// parameters), and keeps it only in that function's frame. Sending or sharing the erased future
+// parameters; `recursion_is_this_future` checks at compile time that the callee's future is the
+// function's own), and keeps it only in that function's frame. Sending or sharing the erased future
 // therefore means sending or sharing a future of that same type, which is `Send` (`Sync`)
 // exactly when the other things in its frame are: rustc decides an `async fn`'s auto traits
 // through recursion the same way, coinductively.

@@ -241,6 +241,20 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
             }
         }
     });
+    // `Recursion` asserts that the boxed future has this future's auto traits: a compile-time
+    // check that the callee's future is this very future (an associated function calling a free
+    // function of its own name is not recursion).
+    let recursion_checks = lowered.recursive_calls.iter().map(|(callee, arity)| {
+        let diverging = (0..*arity).map(|_| quote!(loop {}));
+        let span = callee.span();
+        let check = quote_spanned!(span=> ::unasync::__private::recursion_is_this_future(&__future, #callee(#(#diverging),*)));
+        quote! {
+            #[allow(unreachable_code)]
+            if false {
+                #check;
+            }
+        }
+    });
     let poll_locals: Vec<Ident> = slots
         .iter()
         .filter(|slot| slot.placement() == Placement::PollLocal)
@@ -406,6 +420,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, lowered: &Lowered) -> Tok
                     ::core::task::Poll::Ready(__output)
                 },
             );
+            #(#recursion_checks)*
             __future
         }
     }

@@ -64,6 +64,8 @@ pub struct Lowered {
     pub registers: Vec<usize>,
     /// Items declared in the body, visible to the whole body.
     pub items: Vec<TokenStream>,
+    /// The recursive calls lowered through `Recursion`: the callee and its number of arguments.
+    pub recursive_calls: Vec<(syn::Expr, usize)>,
 }
 
 /// A jump between basic blocks, with the saved locals whose scope it leaves.
@@ -173,6 +175,7 @@ pub(crate) struct Lowerer {
     pub(crate) frame_type: Ident,
     /// The function's name, where a call of it is recursion (see [`crate::recursion`]).
     recursive_name: Option<Ident>,
+    recursive_calls: Vec<(syn::Expr, usize)>,
     pub(crate) slots: Vec<Slot>,
     pub(crate) scopes: Scopes,
     pub(crate) targets: Vec<Target>,
@@ -212,6 +215,7 @@ impl Lowerer {
             first_pass,
             frame_type: frame_type.clone(),
             recursive_name: None,
+            recursive_calls: Vec::new(),
             slots: Vec::new(),
             scopes: Scopes::default(),
             targets: Vec::new(),
@@ -370,6 +374,7 @@ impl Lowerer {
             },
             edges: self.edges,
             items: self.items,
+            recursive_calls: self.recursive_calls,
         })
     }
 
@@ -1322,6 +1327,7 @@ impl Lowerer {
                 let future = match recursion {
                     // `Box::pin(f(..))` in `f`: boxed behind an erased type (see `recursion`).
                     Some(call) => {
+                        self.recursive_calls.push(((*call.func).clone(), call.args.len()));
                         let erased: Expr = syn::parse_quote_spanned! {awaited.base.span()=>
                             ::unasync::__private::Recursion::new(#call)
                         };
