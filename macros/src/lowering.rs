@@ -383,6 +383,14 @@ impl Lowerer {
     /// such locals either): it can live on the resume function's stack.
     fn find_poll_locals(&mut self, reachable: &[bool]) {
         let dominators = dominators(self.blocks.len(), reachable, &self.edges);
+        // A move in a loop that can run again before the local is given a new value is a copy
+        // (rustc rejects it otherwise): the local stays where it is, like a conditional move.
+        for slot in &mut self.slots {
+            let usage = &mut slot.usage;
+            if usage.takes > 0 && runs_again_before(usage.take_block, &usage.value_blocks, &self.edges) {
+                usage.conditional_take = true;
+            }
+        }
         for slot in &mut self.slots {
             // `let x;` assigned only after every suspension point in its scope: no value to save.
             if slot.usage.deferred {
@@ -617,16 +625,25 @@ impl Lowerer {
             }
             None => value,
         };
-        let scope = self.scopes.stack.last().expect("block scope");
         let open_here = self.owners.last() == Some(&true) && !self.blocks[self.current].terminated;
-        if scope.slots.is_empty() || !open_here {
+        if !open_here || !self.guard_block_slots() {
             self.emit(quote!(#value;));
             return;
+        }
+        self.emit(value);
+    }
+
+    /// Drops the saved locals of the innermost block by a guard in its brace (see `guard_drops`),
+    /// when the brace has a part in the current basic block; whether it did.
+    fn guard_block_slots(&mut self) -> bool {
+        let scope = self.scopes.stack.last().expect("block scope");
+        if scope.slots.is_empty() || scope.dropped_by_guard || self.owners.last() != Some(&true) {
+            return false;
         }
         let slots: Vec<usize> = scope.slots.iter().rev().copied().collect();
         self.scopes.stack.last_mut().expect("block scope").dropped_by_guard = true;
         self.guard_drops(slots);
-        self.emit(value);
+        true
     }
 
     /// Drops `slots` when the current brace ends, after the ordinary locals and temporaries of
@@ -947,6 +964,9 @@ impl Lowerer {
                 }
             }
         }
+        // Without a tail expression too, the block's own locals go first when its brace is
+        // left, also by an early `return`, `?` or `break` out of it (which diverge here).
+        self.guard_block_slots();
         let diverges = block.stmts.last().is_some_and(|stmt| match stmt {
             Stmt::Expr(expr, _) => diverging(expr),
             Stmt::Macro(mac) => diverging_macro(&mac.mac),
@@ -2204,6 +2224,26 @@ fn reached_from(count: usize, starts: &[usize], edges: &[Edge]) -> Vec<bool> {
         }
     }
     reached
+}
+
+/// Whether control can come back to `block` without passing through one of `resets`.
+fn runs_again_before(block: usize, resets: &[usize], edges: &[Edge]) -> bool {
+    // A value given in the same block comes before the move there.
+    if resets.contains(&block) {
+        return false;
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut pending: Vec<usize> = edges.iter().filter(|edge| edge.source == block).map(|edge| edge.target).collect();
+    while let Some(next) = pending.pop() {
+        if next == block {
+            return true;
+        }
+        if resets.contains(&next) || !seen.insert(next) {
+            continue;
+        }
+        pending.extend(edges.iter().filter(|edge| edge.source == next).map(|edge| edge.target));
+    }
+    false
 }
 
 /// For each block, the blocks every path from the entry to it passes through (itself included).
