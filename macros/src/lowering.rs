@@ -176,6 +176,8 @@ pub(crate) struct Lowerer {
     /// The function's name, where a call of it is recursion (see [`crate::recursion`]).
     recursive_name: Option<Ident>,
     recursive_calls: Vec<(syn::Expr, usize)>,
+    /// Lowering an operand that is materialised: its `.await`s bind their values to locals.
+    awaits_as_locals: bool,
     pub(crate) slots: Vec<Slot>,
     pub(crate) scopes: Scopes,
     pub(crate) targets: Vec<Target>,
@@ -216,6 +218,7 @@ impl Lowerer {
             frame_type: frame_type.clone(),
             recursive_name: None,
             recursive_calls: Vec::new(),
+            awaits_as_locals: false,
             slots: Vec::new(),
             scopes: Scopes::default(),
             targets: Vec::new(),
@@ -1259,15 +1262,19 @@ impl Lowerer {
                     }
                 }
                 Some(last) if index == last => {
-                    let value = self.lower_expr(expr, use_)?;
-                    // The value stays a temporary of the expression, as in rustc, unless code
-                    // around it must not run before it finished suspending: later operands with
-                    // effects, and earlier ones moved out of the frame (a `Pending` in between
-                    // would drop them). Constants and places have no effects.
-                    let later_effects = children[index + 1..]
-                        .iter()
-                        .any(|(expr, _)| !self.is_constant(expr) && !is_place(expr));
-                    if later_effects || moved_out_earlier { self.materialize(value) } else { value }
+                    // The value stays a temporary of the expression, as in rustc: the later
+                    // operands are evaluated after it, when it has finished suspending. Unless
+                    // earlier operands were moved out of the frame (a `Pending` in between would
+                    // drop them): then it is computed first. A materialised value ends its own
+                    // temporaries early, so its awaited values are locals of the statement's
+                    // brace instead, which end with the statement.
+                    let materialized = moved_out_earlier;
+                    let outer = self.awaits_as_locals;
+                    self.awaits_as_locals |= materialized;
+                    let value = self.lower_expr(expr, use_);
+                    self.awaits_as_locals = outer;
+                    let value = value?;
+                    if materialized { self.materialize(value) } else { value }
                 }
                 _ => {
                     let mut expr = expr.clone();
@@ -1654,7 +1661,7 @@ impl Lowerer {
         let scope = self.pop_scope();
         let frame = &self.frame_type;
         let drop_awaitee = self.drop_slots(scope.slots.iter().rev().copied());
-        Ok(quote! {
+        let poll = quote! {
             // SAFETY: the awaitee was initialised before the first poll of this state and is
             // dropped in place, never moved, so it stays pinned.
             (match { __suspending.set(true); unsafe { ::unasync::__private::poll_awaitee(#slot.value, __cx) } } {
@@ -1670,7 +1677,14 @@ impl Lowerer {
                     return ::core::task::Poll::Pending;
                 }
             })
-        })
+        };
+        if !self.awaits_as_locals {
+            return Ok(poll);
+        }
+        let value = internal(&format!("__value{}", self.next_value));
+        self.next_value += 1;
+        self.emit(quote!(let #value = #poll;));
+        Ok(quote!(#value))
     }
 
     fn lower_short_circuit(&mut self, binary: &syn::ExprBinary) -> syn::Result<TokenStream> {
