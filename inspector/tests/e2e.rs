@@ -207,7 +207,7 @@ fn compare_desugars_a_copy_and_reports_sizes() {
     // rustc keeps the 512-byte argument twice; the desugared frame once.
     assert_eq!(row("big_arg")[1..3], ["1026", "514"], "{out}");
     assert_eq!(row("net::Conn::read")[1..3], ["24", "16"], "{out}");
-    assert_eq!(row("Service::call_twice")[1..3], ["64", "64"], "{out}");
+    assert_eq!(row("Service::call_twice")[1..3], ["64", "56"], "{out}");
     let guarded = row("guarded").join(" ");
     assert!(guarded.contains("stays native: unasync does not lower `.await` in a match guard yet (src/lib.rs:45)"), "{out}");
     assert!(!out.contains("\nalready "), "fns already carrying the attribute are skipped:\n{out}");
