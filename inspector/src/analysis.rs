@@ -82,22 +82,7 @@ pub struct Index<'a> {
 /// Last path segment of an async fn path, generics included: `Connection::read_frame` ->
 /// `read_frame`. Generic arguments may themselves hold `::`, so split outside `<..>` only.
 fn last_segment(path: &str) -> &str {
-    let mut depth = 0i32;
-    let b = path.as_bytes();
-    let mut start = 0;
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'<' => depth += 1,
-            b'>' => depth -= 1,
-            b':' if depth == 0 && i + 1 < b.len() && b[i + 1] == b':' => {
-                start = i + 2;
-                i += 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
+    let start = top_level_segments(path).last().copied().unwrap_or(0);
     &path[start..]
 }
 

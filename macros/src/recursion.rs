@@ -10,9 +10,11 @@
 
 use quote::ToTokens;
 use syn::visit::Visit;
-use syn::{Error, Expr, ExprCall, FnArg, GenericParam, Ident, Item, Type, UseTree};
+use syn::{Error, Expr, ExprCall, FnArg, GenericParam, Ident, Item, UseTree};
 
 use crate::input::AsyncFn;
+use crate::lowering::strip_parens;
+use crate::signature::mentions_impl_trait;
 
 /// The function's name when a call of it in its body means recursion (no item in the body
 /// shadows it).
@@ -50,14 +52,6 @@ fn calls_by_own_name(call: &ExprCall, name: &Ident) -> bool {
     matches!(strip_parens(&call.func), Expr::Path(path) if path.qself.is_none() && path.path.is_ident(name))
 }
 
-fn strip_parens(expr: &Expr) -> &Expr {
-    match expr {
-        Expr::Paren(paren) => strip_parens(&paren.expr),
-        Expr::Group(group) => strip_parens(&group.expr),
-        other => other,
-    }
-}
-
 /// A type or const parameter (`impl Trait` arguments included): its instances may differ in
 /// `Send`/`Sync`, so the erased future could not inherit the function's auto traits.
 fn generic_parameter(function: &AsyncFn) -> Option<String> {
@@ -72,18 +66,6 @@ fn generic_parameter(function: &AsyncFn) -> Option<String> {
             _ => None,
         })
     })
-}
-
-fn mentions_impl_trait(ty: &Type) -> bool {
-    struct Finder(bool);
-    impl Visit<'_> for Finder {
-        fn visit_type_impl_trait(&mut self, _: &syn::TypeImplTrait) {
-            self.0 = true;
-        }
-    }
-    let mut finder = Finder(false);
-    finder.visit_type(ty);
-    finder.0
 }
 
 struct Finder<'a> {

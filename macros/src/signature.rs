@@ -202,7 +202,7 @@ impl VisitMut for LifetimeNamer {
     }
 }
 
-fn mentions_impl_trait(ty: &Type) -> bool {
+pub fn mentions_impl_trait(ty: &Type) -> bool {
     struct Finder(bool);
     impl<'a> syn::visit::Visit<'a> for Finder {
         fn visit_type_impl_trait(&mut self, _: &'a syn::TypeImplTrait) {
