@@ -4,7 +4,7 @@
 use alloc::boxed::Box;
 use core::convert::Infallible;
 use core::future::Future;
-use core::marker::PhantomPinned;
+use core::marker::{PhantomData, PhantomPinned};
 use core::mem::MaybeUninit;
 use core::ops::ControlFlow;
 use core::pin::Pin;
@@ -18,19 +18,21 @@ pub use unasync_macros::native;
 pub trait Captures<'a> {}
 impl<T: ?Sized> Captures<'_> for T {}
 
-/// The future a desugared `async fn` returns: the generated frame (states and saved locals) and the
-/// generated resume function, a closure that captures nothing.
+/// The future a desugared `async fn` returns: the generated frame (the state enum, and the
+/// locals that stay at one address across several suspension points) and the generated resume
+/// function, a closure that captures nothing.
 pub struct Machine<Frame, Resume> {
     frame: Frame,
     resume: Resume,
     _pinned: PhantomPinned,
 }
 
-impl<Frame, Resume, Output> Machine<Frame, Resume>
+impl<F: Frame, Resume, Output> Machine<F, Resume>
 where
-    Resume: FnMut(*mut Frame, &mut Context<'_>) -> Poll<Output>,
+    Resume: FnMut(*mut F, &mut Context<'_>) -> Poll<Output>,
 {
-    pub fn new(frame: Frame, resume: Resume) -> Self {
+    #[inline(always)]
+    pub fn new(frame: F, resume: Resume) -> Self {
         const {
             assert!(
                 size_of::<Resume>() == 0,
@@ -41,120 +43,254 @@ where
     }
 }
 
-impl<Frame, Resume, Output> Future for Machine<Frame, Resume>
+impl<F: Frame, Resume, Output> Future for Machine<F, Resume>
 where
-    Resume: FnMut(*mut Frame, &mut Context<'_>) -> Poll<Output>,
+    Resume: FnMut(*mut F, &mut Context<'_>) -> Poll<Output>,
 {
     type Output = Output;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Output> {
-        // SAFETY: the frame is never moved out of the pinned machine; the resume function only
-        // reaches it through the raw pointer, which stays valid for this call.
+        // SAFETY: the frame is never moved out of the pinned machine; the resume function
+        // reaches it only through this pointer, valid for the call.
         let this = unsafe { self.get_unchecked_mut() };
         (this.resume)(&raw mut this.frame, cx)
     }
 }
 
-/// Moves the value out of a saved local (a use of the local by value: a move or a copy).
+/// The generated frame: the state enum, or a struct holding it.
 ///
 /// # Safety
-/// `slot` holds an initialised value and `live` is its drop flag.
-#[inline(always)]
-pub unsafe fn take<T>(slot: *mut T, live: *mut bool) -> T {
-    // SAFETY: guaranteed by the caller; clearing the flag hands the value over to the caller.
-    unsafe {
-        *live = false;
-        slot.read()
-    }
+/// `poison` and `complete` write the `Panicked` and `Returned` states without dropping
+/// anything.
+pub unsafe trait Frame {
+    /// Enters `Panicked`: the body is running (or unwound), nothing in the state is live.
+    ///
+    /// # Safety
+    /// `this` points to the frame; nothing in its state needs dropping.
+    unsafe fn poison(this: *mut Self);
+    /// Enters `Returned`.
+    ///
+    /// # Safety
+    /// As for `poison`.
+    unsafe fn complete(this: *mut Self);
 }
 
-/// `local = value` on a saved local: drops the old value only if the flag says it is there.
-///
-/// # Safety
-/// `slot` is valid for writes, `live` is its drop flag.
-#[inline(always)]
-pub unsafe fn assign<T>(slot: *mut T, live: *mut bool, value: T) {
-    // SAFETY: guaranteed by the caller.
-    unsafe {
-        if *live {
-            *live = false;
-            slot.drop_in_place();
-        }
-        slot.write(value);
-        *live = true;
-    }
-}
+/// Writes `Panicked` when dropped: normally overwritten by the next state the body enters,
+/// it leaves the frame poisoned when the body unwinds.
+pub struct Poison<F: Frame>(*mut F);
 
-/// Initialises a saved local at its declaration.
-///
-/// # Safety
-/// `slot` is valid for writes and holds nothing live.
-#[inline(always)]
-pub unsafe fn init<T>(slot: *mut T, live: *mut bool, value: T) {
-    // SAFETY: guaranteed by the caller.
-    unsafe {
-        slot.write(value);
-        *live = true;
-    }
-}
-
-/// Drops a saved local at the end of its scope if its flag says it is there.
-///
-/// # Safety
-/// `live` is the drop flag of `slot`.
-#[inline(always)]
-pub unsafe fn drop_if_live<T>(slot: *mut T, live: *mut bool) {
-    // SAFETY: guaranteed by the caller.
-    unsafe {
-        if *live {
-            *live = false;
-            slot.drop_in_place();
-        }
-    }
-}
-
-/// Polls a saved awaitee in place.
-///
-/// # Safety
-/// `awaitee` points to an initialised future inside the pinned frame that is not moved until
-/// it is dropped in place.
-#[inline(always)]
-pub unsafe fn poll_awaitee<F: Future>(awaitee: *mut F, cx: &mut Context<'_>) -> Poll<F::Output> {
-    // SAFETY: the frame is pinned and the awaitee is dropped in place, never moved.
-    unsafe { Pin::new_unchecked(&mut *awaitee).poll(cx) }
-}
-
-/// Runs `on_unwind` if the resume function unwinds: it drops what was live and poisons the state.
-pub struct UnwindGuard<F: FnMut()> {
-    on_unwind: F,
-}
-
-impl<F: FnMut()> UnwindGuard<F> {
+impl<F: Frame> Poison<F> {
+    /// # Safety
+    /// `frame` stays valid while the guard lives.
     #[inline(always)]
-    pub fn new(on_unwind: F) -> Self {
-        UnwindGuard { on_unwind }
-    }
-
-    /// Normal exit from the resume function.
-    #[inline(always)]
-    pub fn disarm(self) {
-        core::mem::forget(self);
+    pub unsafe fn new(frame: *mut F) -> Self {
+        Poison(frame)
     }
 }
 
-impl<F: FnMut()> Drop for UnwindGuard<F> {
+impl<F: Frame> Drop for Poison<F> {
+    #[inline(always)]
     fn drop(&mut self) {
-        (self.on_unwind)();
+        // SAFETY: guaranteed by `new`; what the state held was dropped by its own guards.
+        unsafe { F::poison(self.0) }
     }
 }
 
-/// How control leaves one basic block of the resume function.
-pub enum Exit<R> {
-    /// Take the numbered edge of the block.
-    Edge(u32),
-    /// Leave the `async fn` with its output (a `return`, a `?`, or the end of the body).
-    Return(R),
+/// Polls the awaitee of the state the future is suspended in, where it is pinned. If the poll
+/// panics, everything the state holds is dropped (the awaitee first, then the saved locals,
+/// rustc's cleanup order) and the frame is poisoned.
+///
+/// # Safety
+/// `frame` is the pinned frame, suspended with `awaitee` initialised in its state.
+#[inline(always)]
+pub unsafe fn poll_awaitee<F: Frame, A: Future>(frame: *mut F, awaitee: *mut A, cx: &mut Context<'_>) -> Poll<A::Output> {
+    struct DropState<F: Frame>(*mut F);
+    impl<F: Frame> Drop for DropState<F> {
+        fn drop(&mut self) {
+            // SAFETY: unwinding out of the poll: the state is whole; after its drop the frame
+            // holds nothing live.
+            unsafe {
+                core::ptr::drop_in_place(self.0);
+                F::poison(self.0);
+            }
+        }
+    }
+    let guard = DropState(frame);
+    // SAFETY: the awaitee is in the pinned frame and is dropped in place, never moved.
+    let poll = unsafe { Pin::new_unchecked(&mut *awaitee) }.poll(cx);
+    core::mem::forget(guard);
+    poll
 }
+
+/// Moves a saved local out of the state it was saved in.
+///
+/// # Safety
+/// `field` is initialised and not used again before the state changes.
+#[inline(always)]
+pub unsafe fn take<T>(field: *mut T) -> T {
+    // SAFETY: guaranteed by the caller.
+    unsafe { field.read() }
+}
+
+/// Enters a state, without dropping the previous one (whose content was moved out or dropped).
+///
+/// # Safety
+/// Nothing in the current state needs dropping.
+#[inline(always)]
+pub unsafe fn suspend<S>(state: *mut S, next: S) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { state.write(next) }
+}
+
+/// The awaitee completed: it is dropped where it was pinned. Then, unless pinned locals still
+/// live in the state's variant, the frame is `Panicked` until the body suspends or returns (and
+/// stays so if it unwinds), as rustc's coroutine is while it runs.
+///
+/// # Safety
+/// `awaitee` is initialised, in the pinned frame; the saved locals were moved out.
+#[inline(always)]
+pub unsafe fn leave<F: Frame, A>(frame: *mut F, awaitee: *mut A, poison: bool) {
+    // SAFETY: guaranteed by the caller; if the awaitee's drop unwinds, the guard poisons the
+    // frame (the locals are the body's, dropped by unwinding).
+    let guard = unsafe { Poison::new(frame) };
+    unsafe { core::ptr::drop_in_place(awaitee) };
+    if poison {
+        drop(guard);
+    } else {
+        core::mem::forget(guard);
+    }
+}
+
+/// A local that stays at one address in the frame (something may borrow it across a
+/// suspension point): a pointer to its slot, and its drop flag when it may be moved out. The
+/// guard drops it in place at the end of its scope; when the future suspends, the guard is
+/// forgotten and the local stays in the frame.
+pub struct InFrame<T> {
+    value: *mut T,
+    /// Null when the local cannot be moved out (it is initialised for its whole scope).
+    live: *mut bool,
+    /// Whether the end of its scope drops it (not for types without drop glue, such as
+    /// references).
+    drops: bool,
+}
+
+impl<T> InFrame<T> {
+    /// The local's slot, holding its value (initialised now, or already).
+    ///
+    /// # Safety
+    /// `slot` is in the pinned frame and initialised; `live`, if not null, is its flag (set).
+    #[inline(always)]
+    pub unsafe fn new(slot: *mut MaybeUninit<T>, live: *mut bool, drops: bool) -> Self {
+        InFrame { value: slot.cast(), live, drops }
+    }
+
+    /// The declaration `let x = value;`.
+    ///
+    /// # Safety
+    /// As for `new`, with the slot not holding a live value.
+    #[inline(always)]
+    pub unsafe fn init(slot: *mut MaybeUninit<T>, live: *mut bool, drops: bool, value: T) -> Self {
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            slot.cast::<T>().write(value);
+            if !live.is_null() {
+                *live = true;
+            }
+        }
+        InFrame { value: slot.cast(), live, drops }
+    }
+
+    /// The declaration `let x;`: no value yet.
+    ///
+    /// # Safety
+    /// `slot` is in the pinned frame; `live` is its flag.
+    #[inline(always)]
+    pub unsafe fn uninit(slot: *mut MaybeUninit<T>, live: *mut bool, drops: bool) -> Self {
+        // SAFETY: guaranteed by the caller.
+        unsafe { *live = false };
+        InFrame { value: slot.cast(), live, drops }
+    }
+
+    /// The local as a place read or borrowed shared.
+    ///
+    /// # Safety
+    /// It is initialised, and rustc accepted the user's body (the never-run copy), so no use
+    /// overlaps a conflicting one.
+    #[inline(always)]
+    pub unsafe fn get<'a>(&self) -> &'a T {
+        // SAFETY: guaranteed by the caller.
+        unsafe { &*self.value }
+    }
+
+    /// The local as a place mutated or borrowed mutably.
+    ///
+    /// # Safety
+    /// As for `get`.
+    #[inline(always)]
+    pub unsafe fn get_mut<'a>(&self) -> &'a mut T {
+        // SAFETY: guaranteed by the caller.
+        unsafe { &mut *self.value }
+    }
+
+    /// A use by value: a move (the flag is cleared) or a copy.
+    ///
+    /// # Safety
+    /// It is initialised.
+    #[inline(always)]
+    pub unsafe fn take(&self) -> T {
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            if !self.live.is_null() {
+                *self.live = false;
+            }
+            self.value.read()
+        }
+    }
+
+    /// `x = value`: the old value is dropped if there is one.
+    ///
+    /// # Safety
+    /// The flag, if any, is accurate.
+    #[inline(always)]
+    pub unsafe fn set(&self, value: T) {
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            if self.live.is_null() || *self.live {
+                if !self.live.is_null() {
+                    *self.live = false;
+                }
+                self.value.drop_in_place();
+            }
+            self.value.write(value);
+            if !self.live.is_null() {
+                *self.live = true;
+            }
+        }
+    }
+}
+
+impl<T> Drop for InFrame<T> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        // SAFETY: the end of the local's scope (or unwinding through it): it is dropped in place
+        // if it holds a value.
+        unsafe {
+            if self.drops && (self.live.is_null() || *self.live) {
+                if !self.live.is_null() {
+                    *self.live = false;
+                }
+                self.value.drop_in_place();
+            }
+        }
+    }
+}
+
+/// Fixes the type of a state's `PhantomData` field to a local's: a state keeps the type of a
+/// local in scope that holds no value there, so the future is `Send`/`Sync` exactly when
+/// rustc's is (its coroutine witness counts every local in scope). Nothing runs.
+#[inline(always)]
+pub fn witness<S, T, F: FnOnce(&mut S) -> &mut PhantomData<T>>(_state: *mut S, _local: &T, _field: F) {}
 
 /// `?` on stable: the two halves of the unstable `Try` trait, for the types `?` is used on in
 /// `async fn` bodies.
@@ -240,114 +376,6 @@ pub fn resumed_after_completion() -> ! {
 #[track_caller]
 pub fn resumed_after_panicking() -> ! {
     panic!("`async fn` resumed after panicking")
-}
-
-/// A saved local: where its value lives in the pinned frame and where its drop flag lives.
-pub struct Slot<T> {
-    pub value: *mut T,
-    pub live: *mut bool,
-}
-
-impl<T> Clone for Slot<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl<T> Copy for Slot<T> {}
-
-impl<T> Slot<T> {
-    /// The slot of a field of the frame.
-    #[inline(always)]
-    pub fn new(value: *mut MaybeUninit<T>, live: *mut bool) -> Self {
-        Slot { value: value.cast(), live }
-    }
-
-    /// The local as a place the user's code can mutate or borrow mutably.
-    ///
-    /// # Safety
-    /// The local is initialised, and the borrow checker accepted the user's own body, so no other
-    /// access to it overlaps with the returned reference.
-    #[inline(always)]
-    pub unsafe fn place_mut<'a>(self) -> &'a mut T {
-        // SAFETY: guaranteed by the caller; the frame is pinned, so the local never moves.
-        unsafe { &mut *self.value }
-    }
-
-    /// The local as a place the user's code only reads or borrows shared.
-    ///
-    /// # Safety
-    /// As for [`Slot::place_mut`].
-    #[inline(always)]
-    pub unsafe fn place_ref<'a>(self) -> &'a T {
-        // SAFETY: guaranteed by the caller.
-        unsafe { &*self.value }
-    }
-
-    /// A use of the local by value (a move, or a copy): the frame no longer owns it.
-    ///
-    /// # Safety
-    /// The local is initialised.
-    #[inline(always)]
-    pub unsafe fn take(self) -> T {
-        // SAFETY: guaranteed by the caller.
-        unsafe { take(self.value, self.live) }
-    }
-
-    /// `local = value`.
-    ///
-    /// # Safety
-    /// The slot belongs to the current state of the frame.
-    #[inline(always)]
-    pub unsafe fn assign(self, value: T) {
-        // SAFETY: guaranteed by the caller.
-        unsafe { assign(self.value, self.live, value) }
-    }
-
-    /// The declaration `let local = value;`.
-    ///
-    /// # Safety
-    /// The slot belongs to the current state of the frame and holds nothing live.
-    #[inline(always)]
-    pub unsafe fn init(self, value: T) {
-        // SAFETY: guaranteed by the caller.
-        unsafe { init(self.value, self.live, value) }
-    }
-
-    /// The end of the local's scope.
-    ///
-    /// # Safety
-    /// The slot's flag is accurate.
-    #[inline(always)]
-    pub unsafe fn drop_if_live(self) {
-        // SAFETY: guaranteed by the caller.
-        unsafe { drop_if_live(self.value, self.live) }
-    }
-}
-
-impl<T> Slot<T> {
-    /// `let x: T;`: fixes the type of a local declared without a value.
-    #[inline(always)]
-    pub fn ascribe(_: Self) {}
-}
-
-/// Runs its function when the enclosing block ends (normally or by unwinding): the end of a
-/// lowered block's scope, ordered against the block's tail temporaries as rustc orders locals.
-pub struct ScopeEnd<F: FnMut()> {
-    at_end: F,
-}
-
-impl<F: FnMut()> ScopeEnd<F> {
-    #[inline(always)]
-    pub fn new(at_end: F) -> Self {
-        ScopeEnd { at_end }
-    }
-}
-
-impl<F: FnMut()> Drop for ScopeEnd<F> {
-    #[inline(always)]
-    fn drop(&mut self) {
-        (self.at_end)();
-    }
 }
 
 /// The awaited future of a recursive call, `Box::pin(f(..)).await` in `f` itself.

@@ -199,27 +199,6 @@ fn native_auto_traits_are_as_expected() {
     assert_eq!(get("rc_argument"), (false, false));
 }
 
-/// The documented differences (see the lowering's module docs and the README) must still show,
-/// exactly as documented: the desugared future drops the temporary earlier, nothing else changes.
-#[test]
-fn known_divergences_still_differ_as_documented() {
-    let native = native::divergences::cases();
-    let desugared = desugared::divergences::cases();
-    assert!(!native.is_empty());
-    for (n, d) in native.iter().zip(&desugared) {
-        let mismatch = compare_cases(n, d).expect_err(&format!(
-            "`{}` now agrees with rustc: move it to the ordinary fixtures and update the docs",
-            n.name
-        ));
-        let mut native_events = mismatch.native.clone();
-        let mut desugared_events = mismatch.desugared.clone();
-        // Same events, in a different order: only a drop moved.
-        native_events.sort();
-        desugared_events.sort();
-        assert_eq!(native_events, desugared_events, "`{}` differs in more than drop order", n.name);
-    }
-}
-
 /// The same fixtures compiled as edition 2021 (other temporary scopes and capture rules): the
 /// desugared futures must agree with rustc's there too.
 #[test]

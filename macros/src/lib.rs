@@ -1,20 +1,17 @@
 //! The `#[unasync::desugar]` attribute. Use it through the `unasync` crate.
 //!
 //! The expansion is a pipeline of small steps: [`input`] parses and validates the item,
-//! [`signature`] rewrites the signature, [`lowering`] turns the body into basic blocks over a
-//! frame of saved locals, and [`emit`] writes the state enum, the frame and the resume function.
+//! [`signature`] rewrites the signature, and [`lower`] turns the body into a state machine
+//! (its module docs describe the states, what is saved, poll and drop).
 #![forbid(unsafe_code)]
 
 mod awaits;
 mod compose;
-mod emit;
 #[cfg(test)]
 mod fuzz;
 mod input;
-mod lowering;
+mod lower;
 mod recursion;
-mod rewrite;
-mod scope;
 mod signature;
 
 use proc_macro::TokenStream;
@@ -41,8 +38,7 @@ fn try_expand(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream
     }
     let function = input::parse(args, item)?;
     let signature = signature::rewrite(&function)?;
-    let lowered = lowering::lower(&function, &signature)?;
-    Ok(emit::emit(&function, &signature, &lowered))
+    lower::lower(&function, &signature)
 }
 
 /// Leaves the item as written: the fixtures compile each function once through this and once

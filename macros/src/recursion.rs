@@ -13,7 +13,7 @@ use syn::visit::Visit;
 use syn::{Error, Expr, ExprCall, FnArg, GenericParam, Ident, Item, UseTree};
 
 use crate::input::AsyncFn;
-use crate::lowering::strip_parens;
+use crate::lower::strip_parens;
 use crate::signature::mentions_impl_trait;
 
 /// The function's name when a call of it in its body means recursion (no item in the body

@@ -29,6 +29,8 @@ pub struct Signature {
     pub tokens: TokenStream,
     /// The arguments in order, as the future captures them.
     pub args: Vec<Arg>,
+    /// Each argument's type as written (`Self`'s reference for `&self`), where it can be read.
+    pub arg_types: Vec<Option<Type>>,
     /// The declared output type, `()` when there is none; `None` when it cannot be written inside
     /// the body (it mentions `impl Trait`).
     pub output: Option<Type>,
@@ -77,6 +79,19 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
 
     let mut namer = LifetimeNamer { next: 0, added: Vec::new() };
     let mut args = Vec::new();
+    let arg_types = function
+        .sig
+        .inputs
+        .iter()
+        .map(|input| match input {
+            FnArg::Receiver(receiver) => match &receiver.kind {
+                ReceiverKind::Reference(_, _, mutability) => Some(syn::parse_quote!(&#mutability Self)),
+                ReceiverKind::Typed(_, ty) => Some((**ty).clone()),
+                _ => None,
+            },
+            FnArg::Typed(typed) => Some((*typed.ty).clone()),
+        })
+        .collect();
     for (index, input) in sig.inputs.iter_mut().enumerate() {
         match input {
             FnArg::Receiver(receiver) => {
@@ -154,6 +169,7 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
             #vis #defaultness #sig
         },
         args,
+        arg_types,
         output,
         types: TypeNames::for_signature(&function.sig),
     })

@@ -1,0 +1,764 @@
+//! Dataflow over the body: which locals are initialised, moved, used later and borrowed at each
+//! suspension point. The facts feed [`super::layout`], which decides what each state holds.
+//!
+//! The body becomes a control-flow graph whose nodes hold events in evaluation order: uses of
+//! locals (from plain code, whose branches, loops and jumps are part of the graph), their
+//! initialisation, the end of their scope, flows of borrows from one local into another, and
+//! the suspension points. Each awaitee is a pseudo-local (numbered after the locals): what its
+//! expression borrows, it keeps borrowed across its suspension point. Four analyses run to a
+//! fixpoint:
+//!
+//! - maybe-initialised (forward): initialised on some path, not moved since;
+//! - maybe-moved (forward): moved (or declared without a value) on some path, not given one since;
+//! - live (backward): used later on some path before being given a new value;
+//! - may-borrow (forward): for each local, the locals it may hold a borrow of (`let r = &x;`
+//!   makes `x` borrowed by `r`; `let s = r;` passes that on).
+//!
+//! These are syntactic approximations of rustc's MIR analyses: a wrong guess is a compile error
+//! in the expansion (rustc's borrow checker sees the real locals), never a dangling borrow.
+
+use super::ir::*;
+
+/// What the analyses found at each suspension point.
+pub struct Facts {
+    /// Per suspension point: the locals in scope there, outermost scope first, each scope in
+    /// declaration order (reversed, rustc's drop order).
+    pub in_scope: Vec<Vec<LocalId>>,
+    /// Per suspension point and local (by position in `in_scope`): initialised on some path.
+    pub maybe_init: Vec<Set>,
+    /// Moved, or not yet given a value, on some path.
+    pub maybe_moved: Vec<Set>,
+    /// Used after the suspension point on some path, before a new value.
+    pub live: Vec<Set>,
+    /// The locals a borrow of which may be alive across the suspension point.
+    pub borrowed: Vec<Set>,
+    /// Locals whose address escapes the borrow checker (`&raw`, `as *const`): never moved.
+    pub raw_address: Set,
+    /// Locals moved out somewhere (a move of a local in the frame needs a drop flag).
+    pub moved_somewhere: Set,
+    /// Per suspension point: whether any path reaches it.
+    pub reachable: Vec<bool>,
+}
+
+/// A set of locals (and awaitee pseudo-locals).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Set(Vec<u64>);
+
+impl Set {
+    pub fn new(size: usize) -> Self {
+        Set(vec![0; size.div_ceil(64).max(1)])
+    }
+    pub fn contains(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+    pub fn insert(&mut self, i: usize) {
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+    pub fn remove(&mut self, i: usize) {
+        self.0[i / 64] &= !(1 << (i % 64));
+    }
+    /// Adds `other`; whether anything changed.
+    pub fn union(&mut self, other: &Set) -> bool {
+        let mut changed = false;
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            let new = *a | *b;
+            changed |= new != *a;
+            *a = new;
+        }
+        changed
+    }
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.0.len() * 64).filter(|&i| self.contains(i))
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Ev {
+    Use(Use),
+    /// A new value whole (a binding, `x = v`).
+    Init(LocalId),
+    /// A new value is about to be computed for it: what it borrowed is forgotten.
+    Reset(LocalId),
+    /// Declared without a value (`let x;`).
+    Uninit(LocalId),
+    /// `into` may now hold a borrow of each `(local, borrowed)` source, or (not borrowed) what
+    /// that source holds.
+    Flow { from: Vec<(LocalId, bool)>, into: LocalId },
+    /// The end of its scope.
+    Dead(LocalId),
+    Suspend(AwaitId),
+}
+
+struct Node {
+    events: Vec<Ev>,
+    succ: Vec<usize>,
+}
+
+struct Target {
+    label: Option<String>,
+    is_loop: bool,
+    break_to: usize,
+    continue_to: Option<usize>,
+    /// The number of open scopes outside the target: a jump ends the ones above.
+    depth: usize,
+}
+
+struct Graph<'a> {
+    body: &'a Body,
+    nodes: Vec<Node>,
+    current: usize,
+    exit: usize,
+    targets: Vec<Target>,
+    /// Locals of the open scopes, outermost first.
+    scopes: Vec<Vec<LocalId>>,
+    in_scope: Vec<Vec<LocalId>>,
+}
+
+impl<'a> Graph<'a> {
+    fn node(&mut self) -> usize {
+        self.nodes.push(Node { events: Vec::new(), succ: Vec::new() });
+        self.nodes.len() - 1
+    }
+
+    fn edge(&mut self, from: usize, to: usize) {
+        self.nodes[from].succ.push(to);
+    }
+
+    fn push(&mut self, event: Ev) {
+        self.nodes[self.current].events.push(event);
+    }
+
+    /// Continues at a fresh node reached from the current one.
+    fn then(&mut self) {
+        let next = self.node();
+        self.edge(self.current, next);
+        self.current = next;
+    }
+
+    /// A jump: the scopes above `depth` end on the way; the code after it is unreachable.
+    fn jump(&mut self, to: usize, depth: usize) {
+        let ends: Vec<LocalId> = self.scopes[depth..].iter().rev().flat_map(|scope| scope.iter().rev().copied()).collect();
+        for local in ends {
+            self.push(Ev::Dead(local));
+        }
+        self.edge(self.current, to);
+        self.current = self.node();
+    }
+
+    fn find_target(&self, label: Option<&str>, is_break: bool) -> Option<usize> {
+        self.targets.iter().rposition(|t| match label {
+            Some(label) => t.label.as_deref() == Some(label),
+            None => t.is_loop,
+        })
+        .filter(|&i| is_break || self.targets[i].continue_to.is_some())
+    }
+
+    fn do_jump(&mut self, jump: &Jump) {
+        match jump {
+            Jump::Return => {
+                let exit = self.exit;
+                self.jump(exit, 0);
+            }
+            Jump::Break(label) | Jump::Continue(label) => {
+                let is_break = matches!(jump, Jump::Break(_));
+                match self.find_target(label.as_deref(), is_break) {
+                    Some(index) => {
+                        let target = &self.targets[index];
+                        let to = if is_break { target.break_to } else { target.continue_to.expect("loop") };
+                        let depth = target.depth;
+                        self.jump(to, depth);
+                    }
+                    // A jump out of the body (rustc reports it): nothing follows.
+                    None => self.current = self.node(),
+                }
+            }
+        }
+    }
+
+    // ---- plain code ---------------------------------------------------------------------------
+
+    fn events(&mut self, events: &[Event]) {
+        for event in events {
+            match event {
+                Event::Use(use_) => self.push(Ev::Use(use_.clone())),
+                Event::Branch(arms) => {
+                    let start = self.current;
+                    let join = self.node();
+                    for arm in arms {
+                        self.current = self.node();
+                        self.edge(start, self.current);
+                        self.events(arm);
+                        self.edge(self.current, join);
+                    }
+                    if arms.len() < 2 {
+                        self.edge(start, join);
+                    }
+                    self.current = join;
+                }
+                Event::Loop { label, may_skip, body } => {
+                    let head = self.node();
+                    let after = self.node();
+                    self.edge(self.current, head);
+                    if *may_skip {
+                        self.edge(head, after);
+                    }
+                    self.targets.push(Target { label: label.clone(), is_loop: true, break_to: after, continue_to: Some(head), depth: self.scopes.len() });
+                    self.current = head;
+                    self.then();
+                    self.events(body);
+                    self.edge(self.current, head);
+                    self.targets.pop();
+                    self.current = after;
+                }
+                Event::Labeled { label, body } => {
+                    let after = self.node();
+                    self.targets.push(Target { label: Some(label.clone()), is_loop: false, break_to: after, continue_to: None, depth: self.scopes.len() });
+                    self.events(body);
+                    self.edge(self.current, after);
+                    self.targets.pop();
+                    self.current = after;
+                }
+                Event::Jump(jump) => self.do_jump(jump),
+            }
+        }
+    }
+
+    /// The locals whose borrows a plain value may carry: `(local, borrowed)`.
+    fn plain_sources(&self, plain: &Plain) -> Vec<(LocalId, bool)> {
+        plain.uses().into_iter().filter(|u| !u.owned).map(|u| (u.local, self.borrows_itself(u))).collect()
+    }
+
+    /// Whether a use borrows the local itself (not only a value it holds or points to).
+    fn borrows_itself(&self, use_: &Use) -> bool {
+        let local = &self.body.locals[use_.local];
+        match use_.kind {
+            UseKind::Move | UseKind::ConsumingCall | UseKind::Assign => local.mutable_reference,
+            // Through a shared reference, `x.f` and `x.m()` reborrow what it points to.
+            UseKind::Borrow if local.trivially_dropped && !local.mutable_reference => use_.address,
+            _ => true,
+        }
+    }
+
+    // ---- the IR -------------------------------------------------------------------------------
+
+    /// Walks an expression; returns where its value's borrows may come from.
+    fn expr(&mut self, expr: &Expr) -> Vec<(LocalId, bool)> {
+        match expr {
+            Expr::Plain(plain) => {
+                self.events(&plain.events);
+                self.plain_sources(plain)
+            }
+            Expr::Await { base, id } => {
+                let awaitee = self.body.locals.len() + id;
+                self.push(Ev::Reset(awaitee));
+                let from = self.expr(base);
+                self.push(Ev::Flow { from, into: awaitee });
+                self.push(Ev::Suspend(*id));
+                self.in_scope[*id] = self.scopes.iter().flatten().copied().collect();
+                // The output may hold what the awaitee borrowed.
+                vec![(awaitee, false)]
+            }
+            Expr::Template { code, hole } => {
+                let mut from = self.expr(hole);
+                self.events(&code.events);
+                from.extend(self.plain_sources(code));
+                from
+            }
+            Expr::Block(block) => self.block(block),
+            Expr::Labeled { label, block } => {
+                let after = self.node();
+                self.targets.push(Target { label: Some(label.name.ident.to_string()), is_loop: false, break_to: after, continue_to: None, depth: self.scopes.len() });
+                let from = self.block(block);
+                self.edge(self.current, after);
+                self.targets.pop();
+                self.current = after;
+                from
+            }
+            Expr::If { cond, bindings, consumes, then, otherwise } => {
+                let cond_from = self.expr(cond);
+                let start = self.current;
+                let join = self.node();
+                self.current = self.node();
+                self.edge(start, self.current);
+                self.scopes.push(bindings.clone());
+                for &consumed in consumes {
+                    self.push(Ev::Use(moved_whole(consumed)));
+                }
+                for &binding in bindings {
+                    self.push(Ev::Flow { from: cond_from.clone(), into: binding });
+                    self.push(Ev::Init(binding));
+                }
+                let mut from = self.block(then);
+                self.end_scope();
+                self.edge(self.current, join);
+                self.current = self.node();
+                self.edge(start, self.current);
+                if let Some(otherwise) = otherwise {
+                    from.extend(self.expr(otherwise));
+                }
+                self.edge(self.current, join);
+                self.current = join;
+                from
+            }
+            Expr::Match { scrutinee, scrutinee_local, arms } => {
+                let scrutinee_from = self.expr(scrutinee);
+                let start = self.current;
+                let join = self.node();
+                let mut from = Vec::new();
+                for arm in arms {
+                    self.current = self.node();
+                    self.edge(start, self.current);
+                    self.scopes.push(arm.bindings.clone());
+                    // A pattern that binds all of a local by value moves it into the bindings,
+                    // with what it borrowed; any other pattern borrows it.
+                    let arm_from = match (scrutinee_local, arm.consumes) {
+                        (Some(local), true) => {
+                            self.push(Ev::Use(moved_whole(*local)));
+                            vec![(*local, false)]
+                        }
+                        _ => scrutinee_from.clone(),
+                    };
+                    for &binding in &arm.bindings {
+                        let from = if self.body.locals[binding].by_ref {
+                            scrutinee_from.iter().map(|&(source, _)| (source, true)).collect()
+                        } else {
+                            arm_from.clone()
+                        };
+                        self.push(Ev::Reset(binding));
+                        self.push(Ev::Flow { from, into: binding });
+                        self.push(Ev::Init(binding));
+                    }
+                    if let Some(guard) = &arm.guard {
+                        self.events(&guard.events);
+                    }
+                    from.extend(self.expr(&arm.body));
+                    self.end_scope();
+                    self.edge(self.current, join);
+                }
+                self.current = join;
+                from
+            }
+            Expr::Loop { label, body, .. } => {
+                let head = self.node();
+                let after = self.node();
+                self.edge(self.current, head);
+                self.targets.push(Target { label: label.as_ref().map(|l| l.name.ident.to_string()), is_loop: true, break_to: after, continue_to: Some(head), depth: self.scopes.len() });
+                self.current = head;
+                self.then();
+                self.block(body);
+                self.edge(self.current, head);
+                self.targets.pop();
+                self.current = after;
+                Vec::new()
+            }
+            Expr::Break { label, value, .. } => {
+                if let Some(value) = value {
+                    self.expr(value);
+                }
+                self.do_jump(&Jump::Break(label.as_ref().map(|l| l.ident.to_string())));
+                Vec::new()
+            }
+            Expr::Continue { label, .. } => {
+                self.do_jump(&Jump::Continue(label.as_ref().map(|l| l.ident.to_string())));
+                Vec::new()
+            }
+            Expr::Return { value, .. } => {
+                if let Some(value) = value {
+                    self.expr(value);
+                }
+                self.do_jump(&Jump::Return);
+                Vec::new()
+            }
+            Expr::Try { operand, .. } => {
+                let from = self.expr(operand);
+                let start = self.current;
+                let join = self.node();
+                self.edge(start, join);
+                self.current = self.node();
+                self.edge(start, self.current);
+                self.do_jump(&Jump::Return);
+                self.current = join;
+                from
+            }
+            Expr::Assign { place, value, op } => {
+                let assigned = single_local(place);
+                let whole = op.to_string() == "=";
+                if let (Some(local), true) = (assigned, whole) {
+                    self.push(Ev::Reset(local));
+                }
+                let from = self.expr(value);
+                match (assigned, whole) {
+                    (Some(local), true) => {
+                        self.push(Ev::Flow { from, into: local });
+                        self.push(Ev::Init(local));
+                    }
+                    _ => {
+                        self.events(&place.events);
+                        for use_ in place.uses() {
+                            self.push(Ev::Flow { from: from.clone(), into: use_.local });
+                        }
+                    }
+                }
+                Vec::new()
+            }
+            Expr::Lazy { left, right, .. } => {
+                self.expr(left);
+                let start = self.current;
+                let join = self.node();
+                self.edge(start, join);
+                self.current = self.node();
+                self.edge(start, self.current);
+                self.expr(right);
+                self.edge(self.current, join);
+                self.current = join;
+                Vec::new()
+            }
+        }
+    }
+
+    fn block(&mut self, block: &Block) -> Vec<(LocalId, bool)> {
+        self.scopes.push(Vec::new());
+        let mut from = Vec::new();
+        for stmt in &block.stmts {
+            match stmt {
+                Stmt::Let(local) => self.let_stmt(local),
+                Stmt::Expr { expr, semi } => {
+                    let value = self.expr(expr);
+                    if !semi {
+                        from = value;
+                    }
+                }
+                Stmt::Item(_) => {}
+                Stmt::Param(param) => {
+                    self.scopes.last_mut().expect("scope").push(*param);
+                    self.push(Ev::Init(*param));
+                }
+            }
+        }
+        self.end_scope();
+        from
+    }
+
+    fn let_stmt(&mut self, local: &Let) {
+        for &binding in &local.bindings {
+            self.push(Ev::Reset(binding));
+        }
+        match &local.init {
+            Some(init) => {
+                let from = self.expr(init);
+                if let Some(diverge) = &local.diverge {
+                    let start = self.current;
+                    let join = self.node();
+                    self.edge(start, join);
+                    self.current = self.node();
+                    self.edge(start, self.current);
+                    self.expr(diverge);
+                    self.current = join;
+                }
+                let scope = self.scopes.last_mut().expect("scope");
+                scope.extend(local.bindings.iter().copied());
+                for &binding in &local.bindings {
+                    // A `ref` binding borrows the place it matched.
+                    let from = if self.body.locals[binding].by_ref {
+                        from.iter().map(|&(source, _)| (source, true)).collect()
+                    } else {
+                        from.clone()
+                    };
+                    self.push(Ev::Flow { from, into: binding });
+                    self.push(Ev::Init(binding));
+                }
+            }
+            None => {
+                self.scopes.last_mut().expect("scope").extend(local.bindings.iter().copied());
+                for &binding in &local.bindings {
+                    self.push(Ev::Uninit(binding));
+                }
+            }
+        }
+    }
+
+    fn end_scope(&mut self) {
+        let scope = self.scopes.pop().expect("scope");
+        for &local in scope.iter().rev() {
+            self.push(Ev::Dead(local));
+        }
+    }
+}
+
+fn moved_whole(local: LocalId) -> Use {
+    Use { local, kind: UseKind::Move, conditional: false, owned: false, address: false, flows_into: Vec::new() }
+}
+
+/// The local a plain place names whole: `x` in `x = value`.
+fn single_local(place: &Plain) -> Option<LocalId> {
+    match (&place.expr, place.uses().as_slice()) {
+        (syn::Expr::Path(_), [use_]) => Some(use_.local),
+        _ => None,
+    }
+}
+
+pub fn analyse(body: &Body) -> Facts {
+    let locals = body.locals.len();
+    let size = locals + body.awaits.len();
+    let mut graph = Graph {
+        body,
+        nodes: Vec::new(),
+        current: 0,
+        exit: 0,
+        targets: Vec::new(),
+        scopes: Vec::new(),
+        in_scope: vec![Vec::new(); body.awaits.len()],
+    };
+    let entry = graph.node();
+    graph.exit = graph.node();
+    graph.current = entry;
+    // The parameters are declared by the body's first statements.
+    graph.scopes.push(Vec::new());
+    graph.block(&body.block);
+    let exit = graph.exit;
+    graph.edge(graph.current, exit);
+
+    let raw_address = collect(body, size, |u| u.kind == UseKind::RawAddress);
+    let moved_somewhere = collect(body, size, |u| matches!(u.kind, UseKind::Move));
+    let nodes = graph.nodes;
+    let in_scope = graph.in_scope;
+
+    // Forward: (maybe-init, maybe-moved, borrows per local), at the entry of each node.
+    let empty = || (Set::new(size), Set::new(size), vec![Set::new(size); size]);
+    let mut entry_states = vec![None; nodes.len()];
+    let mut start = empty();
+    for &param in &body.params {
+        start.0.insert(param);
+    }
+    entry_states[entry] = Some(start);
+    let mut pending = vec![entry];
+    let awaits = body.awaits.len();
+    let mut at_suspend: Vec<Option<(Set, Set, Vec<Set>)>> = vec![None; awaits];
+    while let Some(node) = pending.pop() {
+        let Some(mut state) = entry_states[node].clone() else { continue };
+        for event in &nodes[node].events {
+            forward(&mut state, event, body);
+            if let Ev::Suspend(k) = event {
+                match &mut at_suspend[*k] {
+                    Some(known) => {
+                        known.0.union(&state.0);
+                        known.1.union(&state.1);
+                        for (a, b) in known.2.iter_mut().zip(&state.2) {
+                            a.union(b);
+                        }
+                    }
+                    slot => *slot = Some(state.clone()),
+                }
+            }
+        }
+        for &next in &nodes[node].succ {
+            let changed = match &mut entry_states[next] {
+                Some(known) => {
+                    let mut changed = known.0.union(&state.0);
+                    changed |= known.1.union(&state.1);
+                    for (a, b) in known.2.iter_mut().zip(&state.2) {
+                        changed |= a.union(b);
+                    }
+                    changed
+                }
+                slot => {
+                    *slot = Some(state.clone());
+                    true
+                }
+            };
+            if changed {
+                pending.push(next);
+            }
+        }
+    }
+
+    // Backward: live locals at the exit of each node.
+    let mut preds = vec![Vec::new(); nodes.len()];
+    for (index, node) in nodes.iter().enumerate() {
+        for &next in &node.succ {
+            preds[next].push(index);
+        }
+    }
+    let mut live_in = vec![Set::new(size); nodes.len()];
+    let mut live_at_suspend = vec![Set::new(size); awaits];
+    let mut pending: Vec<usize> = (0..nodes.len()).collect();
+    while let Some(node) = pending.pop() {
+        let mut live = Set::new(size);
+        for &next in &nodes[node].succ {
+            live.union(&live_in[next]);
+        }
+        for event in nodes[node].events.iter().rev() {
+            if let Ev::Suspend(k) = event {
+                live_at_suspend[*k].union(&live);
+            }
+            backward(&mut live, event);
+        }
+        if live_in[node].union(&live) {
+            pending.extend(preds[node].iter().copied());
+        }
+    }
+
+    let mut maybe_init = Vec::new();
+    let mut maybe_moved = Vec::new();
+    let mut borrowed = Vec::new();
+    let reachable = at_suspend.iter().map(Option::is_some).collect();
+    for (k, state) in at_suspend.into_iter().enumerate() {
+        let (init, moved, borrows) = state.unwrap_or_else(empty);
+        let mut across = borrows[locals + k].clone();
+        for local in 0..locals {
+            if init.contains(local) || (moved.contains(local) && live_at_suspend[k].contains(local)) {
+                across.union(&borrows[local]);
+            }
+        }
+        maybe_init.push(init);
+        maybe_moved.push(moved);
+        borrowed.push(across);
+    }
+    Facts { in_scope, maybe_init, maybe_moved, live: live_at_suspend, borrowed, raw_address, moved_somewhere, reachable }
+}
+
+fn collect(body: &Body, size: usize, keep: impl Fn(&Use) -> bool) -> Set {
+    let mut set = Set::new(size);
+    visit_plain(&body.block, &mut |plain| {
+        for use_ in plain.uses() {
+            if keep(use_) {
+                set.insert(use_.local);
+            }
+        }
+    });
+    set
+}
+
+/// Calls `f` on every piece of plain code in the block.
+pub fn visit_plain(block: &Block, f: &mut dyn FnMut(&Plain)) {
+    fn expr(e: &Expr, f: &mut dyn FnMut(&Plain)) {
+        match e {
+            Expr::Plain(plain) => f(plain),
+            Expr::Await { base, .. } => expr(base, f),
+            Expr::Template { code, hole } => {
+                f(code);
+                expr(hole, f);
+            }
+            Expr::Block(b) | Expr::Labeled { block: b, .. } => visit_plain(b, f),
+            Expr::If { cond, then, otherwise, .. } => {
+                expr(cond, f);
+                visit_plain(then, f);
+                if let Some(o) = otherwise {
+                    expr(o, f);
+                }
+            }
+            Expr::Match { scrutinee, arms, .. } => {
+                expr(scrutinee, f);
+                for arm in arms {
+                    if let Some(guard) = &arm.guard {
+                        f(guard);
+                    }
+                    expr(&arm.body, f);
+                }
+            }
+            Expr::Loop { body, .. } => visit_plain(body, f),
+            Expr::Break { value, .. } | Expr::Return { value, .. } => {
+                if let Some(v) = value {
+                    expr(v, f);
+                }
+            }
+            Expr::Continue { .. } => {}
+            Expr::Try { operand, .. } => expr(operand, f),
+            Expr::Assign { place, value, .. } => {
+                f(place);
+                expr(value, f);
+            }
+            Expr::Lazy { left, right, .. } => {
+                expr(left, f);
+                expr(right, f);
+            }
+        }
+    }
+    for stmt in &block.stmts {
+        match stmt {
+            Stmt::Let(local) => {
+                if let Some(init) = &local.init {
+                    expr(init, f);
+                }
+                if let Some(diverge) = &local.diverge {
+                    expr(diverge, f);
+                }
+            }
+            Stmt::Expr { expr: e, .. } => expr(e, f),
+            Stmt::Item(_) | Stmt::Param(_) => {}
+        }
+    }
+}
+
+fn forward(state: &mut (Set, Set, Vec<Set>), event: &Ev, body: &Body) {
+    let (init, moved, borrows) = state;
+    match event {
+        Ev::Use(use_) => {
+            let local = use_.local;
+            let consumes = match use_.kind {
+                UseKind::Move => !body.locals[local].mutable_reference,
+                UseKind::ConsumingCall => true,
+                _ => false,
+            };
+            // The graph has the branches of plain code, so a move is on every path through
+            // its node.
+            if consumes {
+                moved.insert(local);
+                init.remove(local);
+            }
+            if use_.kind == UseKind::Assign {
+                init.insert(local);
+                moved.remove(local);
+                borrows[local] = Set::new(borrows.len());
+            }
+            for &into in &use_.flows_into {
+                let mut carried = borrows[local].clone();
+                let itself = match use_.kind {
+                    UseKind::Move | UseKind::ConsumingCall | UseKind::Assign => body.locals[local].mutable_reference,
+                    UseKind::Borrow if body.locals[local].trivially_dropped && !body.locals[local].mutable_reference => use_.address,
+                    _ => true,
+                };
+                if itself {
+                    carried.insert(local);
+                }
+                borrows[into].union(&carried);
+            }
+        }
+        Ev::Init(local) => {
+            init.insert(*local);
+            moved.remove(*local);
+        }
+        Ev::Uninit(local) => {
+            init.remove(*local);
+            moved.insert(*local);
+        }
+        Ev::Reset(local) => borrows[*local] = Set::new(borrows.len()),
+        Ev::Flow { from, into } => {
+            let mut carried = borrows[*into].clone();
+            for &(source, itself) in from {
+                carried.union(&borrows[source].clone());
+                if itself {
+                    carried.insert(source);
+                }
+            }
+            borrows[*into] = carried;
+        }
+        Ev::Dead(local) => {
+            init.remove(*local);
+            moved.remove(*local);
+            borrows[*local] = Set::new(borrows.len());
+        }
+        Ev::Suspend(_) => {}
+    }
+}
+
+fn backward(live: &mut Set, event: &Ev) {
+    match event {
+        Ev::Use(use_) => match use_.kind {
+            UseKind::Assign => live.remove(use_.local),
+            _ => live.insert(use_.local),
+        },
+        Ev::Init(local) | Ev::Dead(local) | Ev::Uninit(local) => live.remove(*local),
+        Ev::Reset(_) | Ev::Flow { .. } | Ev::Suspend(_) => {}
+    }
+}

@@ -1,0 +1,392 @@
+//! The emitted function: the never-run copy of the body, the state enum, the frame, and the
+//! machine that polls it.
+//!
+//! Input: the analysed body and its [`Layout`].
+//! Output:
+//! ```text
+//! fn f(log: Log) -> impl Future<Output = u32> {
+//!     if false { check_output::<u32, _>(async move { <the body as written> }); loop {} }
+//!     enum __State<Log, Await0, X> {
+//!         Unresumed { log: Log },
+//!         Suspend0 { __awaitee: Await0, log: Log },     // fields in rustc's drop order
+//!         Returned,
+//!         Panicked,
+//!     }
+//!     unsafe impl<..> Frame for __State<..> { /* write Panicked / Returned */ }
+//!     Machine::new(__State::Unresumed { log }, move |__frame, __cx| { <the resume function> })
+//! }
+//! ```
+//! Every field's type is a type parameter that rustc infers from the resume function, so locals
+//! whose types cannot be written (closures, `async fn` futures) are saved all the same. Locals
+//! pinned across several suspension points live in a struct around the enum, their prefix.
+
+use std::collections::BTreeSet;
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::ir::*;
+use super::layout::{Home, Layout, Placement};
+use super::resume::{flag_field, resume_label, Emitter};
+use crate::input::AsyncFn;
+use crate::signature::{ArgBinding, Signature};
+
+pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &super::flow::Facts, layout: &Layout) -> TokenStream {
+    let names = &layout.names;
+    let state = &signature.types.state;
+    let frame_struct = &signature.types.frame;
+    let manual = layout.manual_drop;
+    let wrap = |param: &Ident| if manual { quote!(::core::mem::MaybeUninit<#param>) } else { quote!(#param) };
+
+    // The state enum: a variant per state, each field a type parameter.
+    let mut state_params: Vec<Ident> = Vec::new();
+    let mut use_param = |param: &Ident| {
+        if !state_params.contains(param) {
+            state_params.push(param.clone());
+        }
+    };
+    let movable_params: Vec<LocalId> = body.params.iter().copied().filter(|&p| !layout.pinned(p)).collect();
+    let unresumed_fields: Vec<TokenStream> = movable_params
+        .iter()
+        .map(|&p| {
+            use_param(&names.params[p]);
+            let (field, ty) = (&names.fields[p], wrap(&names.params[p]));
+            quote!(#field: #ty)
+        })
+        .collect();
+    let mut variants = Vec::new();
+    for (k, shape) in layout.states.iter().enumerate() {
+        if !facts.reachable[k] {
+            let variant = format_ident!("Suspend{}", k);
+            variants.push(quote!(#variant {}));
+            continue;
+        }
+        let awaitee = &names.awaitee_params[k];
+        use_param(awaitee);
+        let mut fields = vec![{
+            let ty = wrap(awaitee);
+            quote!(__awaitee: #ty)
+        }];
+        // rustc's drop order: the awaitee, then the locals, innermost and latest first.
+        for &local in shape.in_scope.iter().rev() {
+            let (field, param) = (&names.fields[local], &names.params[local]);
+            if shape.saved.contains(&local) {
+                use_param(param);
+                let ty = wrap(param);
+                fields.push(quote!(#field: #ty));
+            } else if shape.pinned.contains(&local) {
+                use_param(param);
+                fields.push(quote!(#field: ::core::mem::MaybeUninit<#param>));
+                if layout.flagged(local) {
+                    let flag = flag_field(field);
+                    fields.push(quote!(#flag: bool));
+                }
+            } else if shape.witnesses.contains(&local) && !layout.pinned(local) {
+                use_param(param);
+                fields.push(quote!(#field: ::core::marker::PhantomData<#param>));
+            }
+        }
+        let variant = format_ident!("Suspend{}", k);
+        variants.push(quote!(#variant { #(#fields,)* }));
+    }
+    let state_type = quote!(#state<#(#state_params),*>);
+
+    // The prefix: pinned locals live across several states, at one address.
+    let prefix_params: Vec<&Ident> = layout.prefix.iter().map(|&l| &names.params[l]).collect();
+    let prefix_fields = layout.prefix.iter().map(|&local| {
+        let (field, param) = (&names.fields[local], &names.params[local]);
+        let flag = layout.flagged(local).then(|| {
+            let flag = flag_field(field);
+            quote!(#flag: bool,)
+        });
+        quote!(#field: ::core::mem::MaybeUninit<#param>, #flag)
+    });
+    let has_prefix = !layout.prefix.is_empty();
+    let (frame_type, frame_generics, state_place, frame_def) = if has_prefix {
+        let generics = quote!(#(#prefix_params,)* #(#state_params),*);
+        let def = quote! {
+            #[allow(non_camel_case_types)]
+            struct #frame_struct<#generics> {
+                #(#prefix_fields)*
+                __state: #state_type,
+            }
+        };
+        (quote!(#frame_struct<#generics>), generics, quote!(&raw mut (*this).__state), def)
+    } else {
+        (state_type.clone(), quote!(#(#state_params),*), quote!(this), TokenStream::new())
+    };
+    let frame_impl = quote! {
+        // SAFETY: `poison` and `complete` write a state without fields over one whose content
+        // was moved out or dropped.
+        unsafe impl<#frame_generics> ::unasync::__private::Frame for #frame_type {
+            #[inline(always)]
+            unsafe fn poison(this: *mut Self) {
+                unsafe { ::core::ptr::write(#state_place, #state::Panicked) }
+            }
+            #[inline(always)]
+            unsafe fn complete(this: *mut Self) {
+                unsafe { ::core::ptr::write(#state_place, #state::Returned) }
+            }
+        }
+    };
+    let drop_impl = manual.then(|| drop_impl(body, facts, layout, state, &frame_type, &frame_generics, has_prefix));
+
+    // The resume function: an arm per state, in an order where each state's fields are written
+    // (their types inferred) before an arm reads them.
+    let mut emitter = Emitter::new(body, facts, layout, state.clone());
+    let mut arms = vec![emitter.unresumed()];
+    let mut reached: BTreeSet<AwaitId> = emitter.take_suspensions();
+    let mut order = Vec::new();
+    let mut pending: Vec<AwaitId> = reached.iter().copied().collect();
+    while let Some(k) = pending.first().copied() {
+        pending.remove(0);
+        order.push(k);
+        let arm = emitter.suspended(k);
+        arms.push(arm);
+        for next in emitter.take_suspensions() {
+            if reached.insert(next) {
+                pending.push(next);
+            }
+        }
+    }
+    // Suspension points no path reaches still need their arm (their state exists).
+    for k in 0..body.awaits.len() {
+        if !reached.contains(&k) {
+            arms.push(emitter.suspended(k));
+        }
+    }
+    let state_pointer = if has_prefix { quote!(unsafe { &raw mut (*__frame).__state }) } else { quote!(__frame) };
+    let resume = resume_label();
+    let output_annotation = signature.output.as_ref().map(|output| quote!(-> ::core::task::Poll<#output>));
+
+    let initial_state = {
+        let values = movable_params.iter().map(|&p| {
+            let field = &names.fields[p];
+            let value = param_value(signature, body, p);
+            if manual { quote!(#field: ::core::mem::MaybeUninit::new(#value)) } else { quote!(#field: #value) }
+        });
+        quote!(#state::Unresumed { #(#values,)* })
+    };
+    let initial_frame = if has_prefix {
+        let slots = layout.prefix.iter().map(|&local| {
+            let field = &names.fields[local];
+            let is_param = body.params.contains(&local);
+            let value = if is_param {
+                let value = param_value(signature, body, local);
+                quote!(::core::mem::MaybeUninit::new(#value))
+            } else {
+                quote!(::core::mem::MaybeUninit::uninit())
+            };
+            let flag = layout.flagged(local).then(|| {
+                let flag = flag_field(field);
+                quote!(#flag: #is_param,)
+            });
+            quote!(#field: #value, #flag)
+        });
+        quote!(#frame_struct { #(#slots)* __state: #initial_state })
+    } else {
+        initial_state
+    };
+
+    let shadow = shadow(function, signature);
+    let items = hoisted_items(&body.block);
+    let recursion_checks = body.recursive_calls.iter().map(|(callee, arity)| {
+        let diverging = (0..*arity).map(|_| quote!(loop {}));
+        let span = callee.span();
+        let check = quote_spanned!(span=> ::unasync::__private::recursion_is_this_future(&__future, #callee(#(#diverging),*)));
+        quote!(#[allow(unreachable_code)] if false { #check; })
+    });
+    let sig = &signature.tokens;
+    quote! {
+        #sig {
+            #shadow
+            #(#items)*
+            #[allow(non_camel_case_types, dead_code, clippy::large_enum_variant)]
+            enum #state<#(#state_params),*> {
+                Unresumed { #(#unresumed_fields,)* },
+                #(#variants,)*
+                Returned,
+                Panicked,
+            }
+            #frame_def
+            #frame_impl
+            #drop_impl
+            // The user's code is linted in the never-run copy above; lints here would repeat
+            // them or point at the state machine's own shape.
+            #[allow(
+                unused_unsafe, unused_parens, unused_braces, unused_mut, unused_variables, unused_labels,
+                redundant_semicolons, unused_assignments, unreachable_code, unreachable_patterns,
+                clippy::all
+            )]
+            let __future = ::unasync::__private::Machine::new(#initial_frame, move |__frame, __cx| #output_annotation {
+                let __state = #state_pointer;
+                #resume: loop {
+                    match unsafe { &mut *__state } {
+                        #(#arms)*
+                        #state::Returned => ::unasync::__private::resumed_after_completion(),
+                        #state::Panicked => ::unasync::__private::resumed_after_panicking(),
+                    }
+                }
+            });
+            #(#recursion_checks)*
+            __future
+        }
+    }
+}
+
+/// The value a parameter is moved into the future with: the outer function's own parameter.
+fn param_value(signature: &Signature, body: &Body, local: LocalId) -> TokenStream {
+    let index = body.params.iter().position(|&p| p == local).expect("a parameter");
+    let param = &signature.args[index].param;
+    quote!(#param)
+}
+
+// Input: a frame with pinned locals that need dropping (fields `MaybeUninit`).
+// Output:
+//     impl Drop for __Frame { fn drop(&mut self) { match state {
+//         Suspend1 { __awaitee, y, .. } => { drop __awaitee; drop y; if x_live { drop x } }  ..
+//     } } }
+// Dropping the future drops what its state holds, in rustc's order, the pinned locals among
+// the others.
+fn drop_impl(body: &Body, facts: &super::flow::Facts, layout: &Layout, state: &Ident, frame_type: &TokenStream, generics: &TokenStream, has_prefix: bool) -> TokenStream {
+    let names = &layout.names;
+    let state_place = if has_prefix { quote!((*this).__state) } else { quote!(*this) };
+    let drop_local = |local: LocalId| -> TokenStream {
+        let field = &names.fields[local];
+        match layout.locals[local] {
+            Placement::Pinned { home, flagged } => {
+                if body.locals[local].trivially_dropped {
+                    return TokenStream::new();
+                }
+                let (slot, flag) = match home {
+                    Home::Prefix => {
+                        let flag = flag_field(field);
+                        (quote!((*this).#field), quote!((*this).#flag))
+                    }
+                    Home::Variant(_) => {
+                        let flag = flag_field(field);
+                        (quote!((*#field)), quote!(*#flag))
+                    }
+                };
+                if flagged {
+                    quote!(if #flag { #slot.assume_init_drop(); })
+                } else {
+                    quote!(#slot.assume_init_drop();)
+                }
+            }
+            _ => quote!(#field.assume_init_drop();),
+        }
+    };
+    let unresumed_fields: Vec<&Ident> = body.params.iter().filter(|&&p| !layout.pinned(p)).map(|&p| &names.fields[p]).collect();
+    // Never polled: the parameters go in declaration order, as rustc's captured upvars do.
+    let unresumed_drops: Vec<TokenStream> = body.params.iter().map(|&p| drop_local(p)).collect();
+    let suspended = layout.states.iter().enumerate().filter(|(k, _)| facts.reachable[*k]).map(|(k, shape)| {
+        let variant = format_ident!("Suspend{}", k);
+        let mut fields = vec![quote!(__awaitee)];
+        let mut drops = vec![quote!(__awaitee.assume_init_drop();)];
+        for &local in shape.in_scope.iter().rev() {
+            let field = &names.fields[local];
+            if shape.saved.contains(&local) {
+                fields.push(quote!(#field));
+                drops.push(drop_local(local));
+            } else if layout.pinned(local) {
+                if shape.pinned.contains(&local) {
+                    fields.push(quote!(#field));
+                    if layout.flagged(local) {
+                        let flag = flag_field(field);
+                        fields.push(quote!(#flag));
+                    }
+                }
+                drops.push(drop_local(local));
+            }
+        }
+        quote!(#state::#variant { #(#fields,)* .. } => { #(#drops)* })
+    });
+    quote! {
+        impl<#generics> ::core::ops::Drop for #frame_type {
+            fn drop(&mut self) {
+                let this: *mut Self = self;
+                // SAFETY: the future is not running: its state says exactly what is live, and
+                // each flag whether its local holds a value.
+                unsafe {
+                    match &mut #state_place {
+                        #state::Unresumed { #(#unresumed_fields,)* } => { #(#unresumed_drops)* }
+                        #(#suspended)*
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Items declared in the body (other than `macro_rules!`, scoped where written): emitted once.
+fn hoisted_items(block: &Block) -> Vec<TokenStream> {
+    let mut items = Vec::new();
+    fn collect(block: &Block, items: &mut Vec<TokenStream>) {
+        for stmt in &block.stmts {
+            match stmt {
+                Stmt::Item(item) if !item.to_string().starts_with("macro_rules") => items.push(item.clone()),
+                Stmt::Expr { expr, .. } => collect_expr(expr, items),
+                Stmt::Let(local) => {
+                    if let Some(init) = &local.init {
+                        collect_expr(init, items);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    fn collect_expr(expr: &Expr, items: &mut Vec<TokenStream>) {
+        match expr {
+            Expr::Block(block) | Expr::Labeled { block, .. } | Expr::Loop { body: block, .. } => collect(block, items),
+            Expr::If { then, otherwise, .. } => {
+                collect(then, items);
+                if let Some(other) = otherwise {
+                    collect_expr(other, items);
+                }
+            }
+            Expr::Match { arms, .. } => arms.iter().for_each(|arm| collect_expr(&arm.body, items)),
+            Expr::Template { hole, .. } => collect_expr(hole, items),
+            _ => {}
+        }
+    }
+    collect(block, &mut items);
+    items
+}
+
+/// The body as the user wrote it, in a branch that never runs, so rustc checks it exactly as it
+/// checks the `async fn` (moves, borrows, types) and reports errors at the user's own lines.
+fn shadow(function: &AsyncFn, signature: &Signature) -> TokenStream {
+    let patterns = signature.args.iter().filter_map(|arg| match &arg.binding {
+        ArgBinding::Pattern(pattern) => {
+            let param = &arg.param;
+            // As in rustc's lowering, the pattern binds from the moved argument, which a
+            // `ref mut` binding may borrow mutably.
+            Some(quote!(#[allow(unused_mut)] let mut #param = #param; let #pattern = #param;))
+        }
+        _ => None,
+    });
+    let block = &function.block;
+    let (check, declared) = match &signature.output {
+        Some(output) => {
+            let span = output.span();
+            (
+                quote!(::unasync::__private::check_output::<#output, _>),
+                Some(quote_spanned!(span=> if false { return ::unasync::__private::declared_output::<#output>(); })),
+            )
+        }
+        None => (quote!(::core::mem::drop), None),
+    };
+    quote! {
+        if false {
+            #check(async move {
+                #declared
+                #(#patterns)*
+                #block
+            });
+            loop {}
+        }
+    }
+}

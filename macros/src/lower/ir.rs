@@ -1,0 +1,296 @@
+//! The body as the lowering sees it: a tree of blocks, statements and expressions in which every
+//! binding is a numbered [`Local`] and every `.await` a numbered suspension point.
+//!
+//! Code without an `.await` stays a [`Expr::Plain`] syn expression (with the uses of locals it
+//! contains recorded for the analyses). An expression with an `.await` is split so that at most
+//! one of its operands suspends: the operands evaluated before it are moved into temporaries
+//! (hidden locals declared by `let` in a block around the statement), and the rest stays a
+//! [`Expr::Template`], plain code with a hole where the suspending operand goes. A `while`,
+//! `while let` and `for` that suspend are desugared as rustc desugars them, into `loop` and
+//! `match`, so the emission knows three loops less.
+
+use proc_macro2::{Span, TokenStream};
+use syn::{Label, Lifetime, Pat};
+
+pub type LocalId = usize;
+pub type AwaitId = usize;
+
+pub struct Body {
+    /// The recursive calls lowered through `Recursion`, as `(callee, argument count)`.
+    pub recursive_calls: Vec<(syn::Expr, usize)>,
+    pub locals: Vec<Local>,
+    /// The suspension points, numbered in source order as rustc numbers its `SuspendK` states.
+    pub awaits: Vec<Await>,
+    /// The parameters of the `async fn`, in order: what `Unresumed` holds.
+    pub params: Vec<LocalId>,
+    pub block: Block,
+}
+
+pub struct Local {
+    /// The name as written (with its span: the user's code resolves it), or a hidden name.
+    pub name: proc_macro2::Ident,
+    pub kind: LocalKind,
+    pub mutable: bool,
+    /// `ref` / `ref mut` binding: a reference into its scrutinee.
+    pub by_ref: bool,
+    /// Its type is known to have no drop glue and no lifetime that ties it to another local
+    /// (a parameter typed `&T`, `&mut T` or a primitive): it needs no drop at scope end.
+    pub trivially_dropped: bool,
+    /// Its type is known to be `&mut T`: borrowing through it is a reborrow of `*x` that keeps
+    /// `x` itself borrowed.
+    pub mutable_reference: bool,
+    /// The value of `pin!`: it must never move, whatever borrows it.
+    pub pinned_by_user: bool,
+    /// Declared without a value (`let x;`).
+    pub deferred: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum LocalKind {
+    /// A binding of the user's: `let`, a pattern of `match`, `if let`, `for`, a parameter.
+    User,
+    /// A parameter the `async fn` takes with a pattern other than a plain name (`(a, b): T`,
+    /// `_: T`): bound by `let <pattern> = __argN;` at the start of the body, as rustc does.
+    Parameter,
+    /// An operand or temporary evaluated before a later `.await` of the same statement.
+    Temporary,
+    /// The iterator of a desugared `for`.
+    Iterator,
+    /// `self`, renamed (a closure cannot bind `self`).
+    SelfValue,
+}
+
+pub struct Await {
+    pub span: Span,
+    /// The innermost loop or labeled block around it, for reading the state machine.
+    pub depth: usize,
+}
+
+/// A block: its statements, the last possibly a tail expression.
+pub struct Block {
+    pub stmts: Vec<Stmt>,
+    /// The span of the braces: the user's for their own blocks, so that rustc applies the
+    /// user's edition to the temporaries of the block's tail.
+    pub span: Span,
+    /// The locals whose scope is this block (declared by its `let`s), in declaration order.
+    pub locals: Vec<LocalId>,
+    pub kind: BlockKind,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum BlockKind {
+    /// Braces the user wrote.
+    User,
+    /// A block the lowering adds around a statement to scope its temporaries.
+    Temporaries,
+    /// The temporaries of a block's tail: emitted as part of that block (see `resume`).
+    TailTemporaries,
+    /// The user's `unsafe { .. }` block containing an `.await`.
+    Unsafe,
+}
+
+pub enum Stmt {
+    /// `let pattern (: ty)? = init (else { .. })?;` or `let x;`.
+    Let(Let),
+    /// An expression statement; `semi` when followed by `;`. The last statement of a block
+    /// without `;` is the block's value.
+    Expr { expr: Expr, semi: bool },
+    /// An item declared in the body (emitted once, outside the state machine).
+    Item(TokenStream),
+    /// A parameter of the `async fn`, declared where rustc declares it (the body's first
+    /// statements, in order, each pattern parameter followed by its `let`).
+    Param(LocalId),
+}
+
+pub struct Let {
+    pub attrs: Vec<syn::Attribute>,
+    /// The pattern as written: its bindings are `bindings`, in order.
+    pub pat: Pat,
+    pub ty: Option<syn::Type>,
+    pub bindings: Vec<LocalId>,
+    pub init: Option<Expr>,
+    pub diverge: Option<Box<Expr>>,
+    pub span: Span,
+}
+
+pub enum Expr {
+    /// Code without a suspension point, as written.
+    Plain(Plain),
+    /// `base.await`.
+    Await { base: Box<Expr>, id: AwaitId },
+    /// Plain code with one operand that may suspend: `code` contains [`HOLE`] where it goes.
+    Template { code: Plain, hole: Box<Expr> },
+    Block(Block),
+    Labeled { label: Label, block: Block },
+    /// `if cond { .. } else { .. }`; with `let`s in `cond`, `bindings` are theirs (in scope in
+    /// `then`) and `consumes` the locals whose value their patterns move out whole.
+    If { cond: Box<Expr>, bindings: Vec<LocalId>, consumes: Vec<LocalId>, then: Block, otherwise: Option<Box<Expr>> },
+    /// `match`; `scrutinee_local` when the scrutinee is a local named whole (an arm whose
+    /// pattern binds all of it by value moves it).
+    Match { scrutinee: Box<Expr>, scrutinee_local: Option<LocalId>, arms: Vec<Arm> },
+    Loop { label: Option<Label>, body: Block, source: LoopSource },
+    Break { label: Option<Lifetime>, value: Option<Box<Expr>>, span: Span },
+    Continue { label: Option<Lifetime>, span: Span },
+    Return { value: Option<Box<Expr>>, span: Span },
+    /// `operand?` where the operand suspends.
+    Try { operand: Box<Expr>, span: Span },
+    /// `place = value` or `place op= value` where the value suspends and the place is plain.
+    Assign { place: Plain, op: TokenStream, value: Box<Expr> },
+    /// `a && b` / `a || b` where `b` suspends.
+    Lazy { left: Box<Expr>, and: bool, right: Box<Expr> },
+}
+
+/// Where a `loop` came from: `break` without a value may target a `while` or `for`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum LoopSource {
+    Loop,
+    While,
+    For,
+}
+
+pub struct Arm {
+    pub pat: Pat,
+    pub guard: Option<Plain>,
+    pub bindings: Vec<LocalId>,
+    /// The pattern binds all of the scrutinee by value: the arm moves it.
+    pub consumes: bool,
+    pub body: Box<Expr>,
+}
+
+/// A syn expression without `.await`, and what it does with the body's locals.
+pub struct Plain {
+    pub expr: syn::Expr,
+    pub events: Vec<Event>,
+    /// How the code's value is used.
+    pub role: Role,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Role {
+    Value,
+    /// A place a pattern binds by reference (`let ref x = place;`, `let (a, _) = place;`).
+    Place,
+    /// The place of an assignment (`x` in `x = v`, `x.f` in `x.f += v`).
+    Assigned,
+}
+
+/// What plain code does, in evaluation order, with its control flow.
+#[derive(Clone, Debug)]
+pub enum Event {
+    Use(Use),
+    /// One of the arms runs.
+    Branch(Vec<Vec<Event>>),
+    /// Runs repeatedly, zero times too when `may_skip`.
+    Loop { label: Option<String>, may_skip: bool, body: Vec<Event> },
+    /// A labeled block: `break 'label` goes to its end.
+    Labeled { label: String, body: Vec<Event> },
+    /// `return`, `?` (as one arm of a branch), `break`, `continue`.
+    Jump(Jump),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Jump {
+    Return,
+    Break(Option<String>),
+    Continue(Option<String>),
+}
+
+/// One mention of a local in plain code.
+#[derive(Clone, Debug)]
+pub struct Use {
+    pub local: LocalId,
+    pub kind: UseKind,
+    /// On some paths through the plain code only (a branch, a loop body, the right of `&&`, a
+    /// closure body).
+    pub conditional: bool,
+    /// Its value does not end up in the code's result (`x.len()`, `x == y`).
+    pub owned: bool,
+    /// `&x` itself: the local's own address, not a reborrow through it.
+    pub address: bool,
+    /// The use flows into these locals: a borrow of it (or a value holding one) may be stored
+    /// there (`let r = &x;`, `v.push(&x)`), so they keep it borrowed while they are live.
+    pub flows_into: Vec<LocalId>,
+}
+
+impl Plain {
+    /// Every use, in order, whatever the control flow.
+    pub fn uses(&self) -> Vec<&Use> {
+        fn collect<'a>(events: &'a [Event], into: &mut Vec<&'a Use>) {
+            for event in events {
+                match event {
+                    Event::Use(use_) => into.push(use_),
+                    Event::Branch(arms) => arms.iter().for_each(|arm| collect(arm, into)),
+                    Event::Loop { body, .. } | Event::Labeled { body, .. } => collect(body, into),
+                    Event::Jump(_) => {}
+                }
+            }
+        }
+        let mut uses = Vec::new();
+        collect(&self.events, &mut uses);
+        uses
+    }
+
+    pub fn uses_mut(&mut self) -> Vec<&mut Use> {
+        fn collect<'a>(events: &'a mut [Event], into: &mut Vec<&'a mut Use>) {
+            for event in events {
+                match event {
+                    Event::Use(use_) => into.push(use_),
+                    Event::Branch(arms) => arms.iter_mut().for_each(|arm| collect(arm, into)),
+                    Event::Loop { body, .. } | Event::Labeled { body, .. } => collect(body, into),
+                    Event::Jump(_) => {}
+                }
+            }
+        }
+        let mut uses = Vec::new();
+        collect(&mut self.events, &mut uses);
+        uses
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum UseKind {
+    /// Moved or copied out whole: `f(x)`, `let y = x;`, `x + 1`.
+    Move,
+    /// Borrowed or read in place: `&x`, `x.field`, `x[i]`, `x == y`, `x.len()`.
+    Borrow,
+    /// Mutated or borrowed mutably in place: `&mut x`, `x.field = v`, `x += 1`, `x.push(v)`.
+    BorrowMut,
+    /// Given a new value whole: `x = value` (the old value is dropped first).
+    Assign,
+    /// `x.method()` taking `self` by value, judged by the method's name (`into_iter`, `unwrap`):
+    /// consumes `x` if the guess is right; rustc reports the other case.
+    ConsumingCall,
+    /// Inside a macro, where the use cannot be seen: any of the above.
+    Opaque,
+    /// Its address escapes the borrow checker (`&raw`, `addr_of!`, `as *const _`): the local
+    /// must never move.
+    RawAddress,
+}
+
+/// The placeholder for the suspending operand in a [`Expr::Template`].
+pub const HOLE: &str = "__unasync_hole";
+
+impl Expr {
+    /// Whether evaluating it may suspend.
+    pub fn awaits(&self) -> bool {
+        !matches!(self, Expr::Plain(_))
+    }
+}
+
+impl Block {
+    pub fn awaits(&self) -> bool {
+        self.stmts.iter().any(Stmt::awaits)
+    }
+}
+
+impl Stmt {
+    pub fn awaits(&self) -> bool {
+        match self {
+            Stmt::Let(local) => {
+                local.init.as_ref().is_some_and(Expr::awaits) || local.diverge.as_ref().is_some_and(|d| d.awaits())
+            }
+            Stmt::Expr { expr, .. } => expr.awaits(),
+            Stmt::Item(_) | Stmt::Param(_) => false,
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! Plain code at emission: ordinary Rust over real locals, rewritten only where the state
+//! machine needs it.
+//!
+//! Input:
+//! ```text
+//! if buf.len() > n { return Err(e?); }          // `buf` pinned (borrowed across an .await)
+//! ```
+//! Output:
+//! ```text
+//! if (*unsafe { buf.get() }).len() > n {
+//!     break '__body Err(match branch(e) { Continue(v) => v, Break(r) => break '__body from_residual(r) });
+//! }
+//! ```
+//! - a pinned local is reached through its frame slot ([`InFrame`](crate)): `get` to read or
+//!   borrow, `get_mut` to mutate, `take` to move out, `set` to assign;
+//! - `self` is the local `self_` (a closure cannot bind `self`);
+//! - `return` and `?` leave the body's labeled block, whose value the resume function returns;
+//! - `break`/`continue` to a loop the emission split (the first, resumed iteration and the
+//!   loop that follows) go to the matching label of the split;
+//! - a macro naming a pinned local sees it as a reference bound just before the code.
+
+use proc_macro2::{Ident, Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens};
+
+use super::ir::*;
+use super::layout::{Layout, Placement};
+use super::walk::{At, Exit, Handler, Walk};
+
+/// A loop or labeled block the emitted code is inside, for the jumps of plain code.
+#[derive(Clone)]
+pub struct JumpTarget {
+    pub label: Option<String>,
+    pub is_loop: bool,
+    /// Where `break` goes when the loop is split (`None`: as written).
+    pub break_to: Option<syn::Lifetime>,
+    /// Where `continue` goes when the loop is split.
+    pub continue_to: Option<syn::Lifetime>,
+    /// Whether the emitted code breaks out of it: a loop nothing breaks out of never ends.
+    pub broken: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl JumpTarget {
+    pub fn new(label: Option<String>, is_loop: bool, break_to: Option<syn::Lifetime>, continue_to: Option<syn::Lifetime>) -> Self {
+        JumpTarget { label, is_loop, break_to, continue_to, broken: Default::default() }
+    }
+}
+
+/// What plain code needs from the emission.
+pub struct Context<'a> {
+    pub body: &'a Body,
+    pub layout: &'a Layout,
+    /// The names the emitted code gives each local (its own, or a pointer to its frame slot).
+    pub names: &'a [Ident],
+    /// Whether a local's emitted name is not its binding as written.
+    pub renamed: &'a [bool],
+    pub jumps: &'a [JumpTarget],
+    pub resolve: &'a dyn Fn(&str) -> Option<LocalId>,
+    /// A block's tail: its hoisted temporaries are moved back into temporaries (`{ __temp0 }`).
+    pub rematerialize: bool,
+}
+
+pub fn body_label() -> syn::Lifetime {
+    syn::Lifetime::new("'__body", Span::mixed_site())
+}
+
+/// The emitted code of plain code.
+pub fn rewrite(cx: &Context<'_>, plain: &Plain) -> TokenStream {
+    let mut expr = plain.expr.clone();
+    let mut walk = Walk::new(cx.resolve, Rewrite { cx, shadows: Vec::new(), captured: Vec::new() }, At::default());
+    walk.walk(&mut expr, plain.role);
+    let rewrite = walk.into_handler();
+    let code = expr.to_token_stream();
+    if rewrite.shadows.is_empty() {
+        return code;
+    }
+    // A macro cannot see the frame: the pinned locals it names are references bound here.
+    let shadows = rewrite.shadows.iter().map(|(ident, local)| {
+        let slot = &cx.names[*local];
+        quote!(let #ident = unsafe { #slot.get_mut() };)
+    });
+    quote!({ #(#shadows)* #code })
+}
+
+struct Rewrite<'c, 'a> {
+    cx: &'c Context<'a>,
+    /// Pinned locals named in macros: `(the name as the macro writes it, local)`.
+    shadows: Vec<(Ident, LocalId)>,
+    /// Pinned locals a closure or async block captures, bound where it is created: moved out
+    /// of the frame for `move`, else a reference into the frame (the closure captures a
+    /// reborrow of it, not the resume function's guard).
+    captured: Vec<Captured>,
+}
+
+struct Captured {
+    name: Ident,
+    local: LocalId,
+    by_value: bool,
+    mutable: bool,
+}
+
+impl Rewrite<'_, '_> {
+    fn jump_target(&self, label: Option<&syn::Lifetime>, is_break: bool) -> Option<&JumpTarget> {
+        self.cx.jumps.iter().rev().find(|target| match label {
+            Some(label) => target.label.as_deref() == Some(&label.ident.to_string()),
+            None => target.is_loop,
+        })
+        .filter(|target| is_break || target.is_loop)
+    }
+}
+
+impl Handler for Rewrite<'_, '_> {
+    fn local(&mut self, local: LocalId, kind: UseKind, at: &At, span: Span) -> Option<TokenStream> {
+        let name = &self.cx.names[local];
+        match self.cx.layout.locals[local] {
+            Placement::Pinned { flagged, .. } => {
+                if at.in_closure {
+                    let plain = super::layout::field_name(&name.to_string());
+                    let captured = Ident::new(&format!("__captured_{plain}"), Span::mixed_site());
+                    let mutable = !matches!(kind, UseKind::Borrow | UseKind::Move);
+                    match self.captured.iter_mut().find(|c| c.local == local) {
+                        Some(existing) => existing.mutable |= mutable,
+                        None => self.captured.push(Captured { name: captured.clone(), local, by_value: at.by_value_capture, mutable }),
+                    }
+                    return Some(if at.by_value_capture { quote!(#captured) } else { quote!((*#captured)) });
+                }
+                let trivially_dropped = self.cx.body.locals[local].trivially_dropped;
+                Some(match kind {
+                    UseKind::Move if flagged => quote_spanned!(span=> (unsafe { #name.take() })),
+                    UseKind::Move if trivially_dropped => quote_spanned!(span=> (*unsafe { #name.get() })),
+                    UseKind::Borrow => quote_spanned!(span=> (*unsafe { #name.get() })),
+                    _ => quote_spanned!(span=> (*unsafe { #name.get_mut() })),
+                })
+            }
+            _ if self.cx.rematerialize && self.cx.body.locals[local].kind == LocalKind::Temporary && !at.in_closure => {
+                Some(quote_spanned!(span=> ({ #name })))
+            }
+            // `self`, and a local renamed (it is shadowed where it must be saved).
+            _ if self.cx.renamed[local] || self.cx.body.locals[local].kind == LocalKind::SelfValue => {
+                Some(quote_spanned!(span=> #name))
+            }
+            _ => None,
+        }
+    }
+
+    fn assign(&mut self, local: LocalId, value: &syn::Expr) -> Option<TokenStream> {
+        if !self.cx.layout.flagged(local) {
+            return None;
+        }
+        // The old value is dropped only if the flag says it is there.
+        let name = &self.cx.names[local];
+        Some(quote!({ let __assigned = #value; unsafe { #name.set(__assigned) } }))
+    }
+
+    fn exit(&mut self, exit: Exit<'_>, inside: bool) -> Option<TokenStream> {
+        let body = body_label();
+        match exit {
+            Exit::Return { value, span } => {
+                let value = value.map_or_else(|| quote!(()), ToTokens::to_token_stream);
+                Some(quote_spanned!(span=> break #body #value))
+            }
+            Exit::Try { operand, span } => Some(try_operator(operand.to_token_stream(), span)),
+            Exit::Break { label, value, span } if !inside => {
+                let target = self.jump_target(label, true)?;
+                target.broken.set(true);
+                let to = target.break_to.as_ref()?;
+                Some(quote_spanned!(span=> break #to #value))
+            }
+            Exit::Continue { label, span } if !inside => {
+                let target = self.jump_target(label, false)?;
+                let to = target.continue_to.as_ref()?;
+                Some(quote_spanned!(span=> break #to))
+            }
+            _ => None,
+        }
+    }
+
+    fn opaque_macro(&mut self, mac: &mut syn::Macro, named: &[(LocalId, Span)], _at: &At) {
+        for (local, _) in named {
+            let written = &self.cx.body.locals[*local];
+            if written.kind == LocalKind::SelfValue && !self.cx.layout.pinned(*local) {
+                let renamed = &self.cx.names[*local];
+                mac.tokens = rename_self(mac.tokens.clone(), renamed);
+            } else if !self.cx.layout.pinned(*local) && self.cx.renamed[*local] {
+                mac.tokens = rename_ident(mac.tokens.clone(), &written.name.to_string(), &self.cx.names[*local]);
+            } else if self.cx.layout.pinned(*local) {
+                let written = find_ident(&mac.tokens, &self.cx.body.locals[*local].name.to_string())
+                    .unwrap_or_else(|| self.cx.body.locals[*local].name.clone());
+                if self.cx.body.locals[*local].kind == LocalKind::SelfValue {
+                    let shadow = Ident::new("__self_in_macro", Span::mixed_site());
+                    mac.tokens = rename_self(mac.tokens.clone(), &shadow);
+                    if !self.shadows.iter().any(|(_, l)| l == local) {
+                        self.shadows.push((shadow, *local));
+                    }
+                } else if !self.shadows.iter().any(|(_, l)| l == local) {
+                    self.shadows.push((written, *local));
+                }
+            }
+        }
+    }
+
+    fn closure_prelude(&mut self) -> Option<TokenStream> {
+        if self.captured.is_empty() {
+            return None;
+        }
+        let bindings = self.captured.drain(..).map(|captured| {
+            let (binding, slot) = (&captured.name, &self.cx.names[captured.local]);
+            let access = match (captured.by_value, captured.mutable) {
+                (true, _) if self.cx.body.locals[captured.local].trivially_dropped => quote!(*#slot.get()),
+                (true, _) => quote!(#slot.take()),
+                (false, true) => quote!(#slot.get_mut()),
+                (false, false) => quote!(#slot.get()),
+            };
+            quote!(let #binding = unsafe { #access };)
+        });
+        Some(quote!(#(#bindings)*))
+    }
+}
+
+/// `value?` in the resume function: the residual leaves the body's labeled block.
+pub fn try_operator(value: TokenStream, span: Span) -> TokenStream {
+    let body = body_label();
+    quote_spanned! {span=>
+        match ::unasync::__private::branch(#value) {
+            ::core::ops::ControlFlow::Continue(value) => value,
+            ::core::ops::ControlFlow::Break(residual) => {
+                break #body ::unasync::__private::from_residual(residual)
+            }
+        }
+    }
+}
+
+/// `self` (not `self::path`) in macro tokens, renamed.
+pub fn rename_self(tokens: TokenStream, to: &Ident) -> TokenStream {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out = TokenStream::new();
+    for (index, token) in tokens.iter().enumerate() {
+        let path = matches!(tokens.get(index + 1), Some(TokenTree::Punct(p)) if p.as_char() == ':');
+        match token {
+            TokenTree::Ident(ident) if ident == "self" && !path => {
+                let renamed = Ident::new(&to.to_string(), ident.span().resolved_at(to.span()));
+                out.extend(quote!(#renamed));
+            }
+            TokenTree::Group(group) => {
+                let mut renamed = proc_macro2::Group::new(group.delimiter(), rename_self(group.stream(), to));
+                renamed.set_span(group.span());
+                out.extend(std::iter::once(TokenTree::Group(renamed)));
+            }
+            other => out.extend(std::iter::once(other.clone())),
+        }
+    }
+    out
+}
+
+/// `name` (not as a path segment or field) in macro tokens, renamed.
+fn rename_ident(tokens: TokenStream, name: &str, to: &Ident) -> TokenStream {
+    let mut previous_dot = false;
+    tokens
+        .into_iter()
+        .map(|token| {
+            let renamed = match &token {
+                TokenTree::Ident(ident) if ident == name && !previous_dot => {
+                    TokenTree::Ident(Ident::new(&to.to_string(), ident.span().resolved_at(to.span())))
+                }
+                TokenTree::Group(group) => {
+                    let mut renamed = proc_macro2::Group::new(group.delimiter(), rename_ident(group.stream(), name, to));
+                    renamed.set_span(group.span());
+                    TokenTree::Group(renamed)
+                }
+                other => other.clone(),
+            };
+            previous_dot = matches!(&token, TokenTree::Punct(p) if p.as_char() == '.');
+            renamed
+        })
+        .collect()
+}
+
+fn find_ident(tokens: &TokenStream, name: &str) -> Option<Ident> {
+    for token in tokens.clone() {
+        match token {
+            TokenTree::Ident(ident) if ident == name => return Some(ident),
+            TokenTree::Group(group) => {
+                if let Some(found) = find_ident(&group.stream(), name) {
+                    return Some(found);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}

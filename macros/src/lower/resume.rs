@@ -1,0 +1,1118 @@
+//! The resume function: one arm per state, each running the body from where that state stopped
+//! until the next suspension point or the end.
+//!
+//! Input:
+//! ```text
+//! async fn f(log: Log) -> u32 { let x = a(&log).await; { let t = T; b(&t).await; } x }
+//! ```
+//! Output (`t` is borrowed by `b`'s future, so it stays in the frame, in `Suspend1`'s variant):
+//! ```text
+//! '__resume: loop { match unsafe { &mut *__state } {
+//!     __State::Unresumed { log } => {                       // from the start
+//!         let log = unsafe { take(log) };
+//!         <enter Panicked>;
+//!         let __returned = '__body: {
+//!             suspend(Suspend0 { __awaitee: a(&log), log }); continue '__resume;
+//!         };
+//!         ..
+//!     }
+//!     __State::Suspend0 { __awaitee, log } => {            // from the first .await
+//!         let __awaited = ready!(poll_awaitee(__awaitee));
+//!         let __returned = '__body: {
+//!             let log = unsafe { take(log) };              // the saved locals, in their scopes
+//!             let x = { leave(__awaitee); __awaited };     // the rest of the statement
+//!             { <enter Suspend1>; let t = InFrame::init(<t in Suspend1>, T);
+//!               write(Suspend1.__awaitee, b(&*t.get())); forget(t); continue '__resume; }
+//!         };
+//!         ..
+//!     }
+//!     ..
+//! } }
+//! ```
+//! Code that follows an `.await` reached from several entries (after an `if`, in a loop) is
+//! emitted in each of them: the arms are ordinary structured Rust, with no jumps between them.
+//! A loop resumed in its body runs the rest of that iteration in a labeled block, then the loop
+//! itself (`'__loop: { '__iteration: { <rest> } loop { <body> } }`): `continue` in the rest goes
+//! to the end of `'__iteration`, `break` to the end of `'__loop`.
+
+use proc_macro2::{Ident, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+
+use super::flow::Facts;
+use super::ir::*;
+use super::layout::{Home, Layout, Placement};
+use super::plain::{self, body_label, JumpTarget};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Forward,
+    Resume(AwaitId),
+}
+
+/// Emitted code, and whether it never completes (it always suspends, returns or jumps).
+pub struct Code {
+    pub tokens: TokenStream,
+    pub diverges: bool,
+}
+
+impl Code {
+    fn plain(tokens: TokenStream) -> Self {
+        Code { tokens, diverges: false }
+    }
+    fn diverging(tokens: TokenStream) -> Self {
+        Code { tokens, diverges: true }
+    }
+}
+
+pub struct Emitter<'a> {
+    pub body: &'a Body,
+    pub facts: &'a Facts,
+    pub layout: &'a Layout,
+    /// The emitted name of each local: its binding as written for an ordinary local, a pointer
+    /// to its frame slot for a pinned one, `self_` for `self`.
+    pub names: Vec<Ident>,
+    /// Whether the emitted name is not the binding as written (a shadowed local, see `new`).
+    pub renamed: Vec<bool>,
+    pub state: Ident,
+    /// Names resolvable in plain code at this point of the emission.
+    scopes: Vec<Vec<(String, LocalId)>>,
+    /// Pinned locals whose guard is in scope (forgotten when the future suspends), and whether a
+    /// poison guard is in scope (a variant entered early).
+    guards: Vec<Vec<Guard>>,
+    jumps: Vec<JumpTarget>,
+    next_label: usize,
+    /// The suspension points the code emitted since the last call of `take_suspensions`
+    /// suspends at.
+    suspensions: std::collections::BTreeSet<AwaitId>,
+    /// Emitting a block's tail whose hoisted temporaries go back into temporaries.
+    rematerialize: bool,
+}
+
+/// What a pinned local's slot holds when its guard is made.
+enum Slot {
+    /// Its declaration, with this value.
+    Init(TokenStream),
+    /// Its declaration without a value (`let x;`).
+    Empty,
+    /// A resumed scope: whatever it held when the future suspended (its flag says).
+    Kept,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Guard {
+    Local(LocalId),
+    Poison,
+}
+
+impl<'a> Emitter<'a> {
+    pub fn new(body: &'a Body, facts: &'a Facts, layout: &'a Layout, state: Ident) -> Self {
+        // A local shadowed by a later one of the same name while both are in scope at a
+        // suspension point must still be named there (to be saved): it takes its field's name,
+        // which the user's code cannot see.
+        let mut shadowed = vec![false; body.locals.len()];
+        for scope in &facts.in_scope {
+            for (index, &local) in scope.iter().enumerate() {
+                let name = resolution_name(&body.locals[local]);
+                shadowed[local] |= scope[index + 1..].iter().any(|&later| resolution_name(&body.locals[later]) == name);
+            }
+        }
+        let renamed: Vec<bool> = (0..body.locals.len())
+            .map(|id| shadowed[id] && !matches!(layout.locals[id], Placement::Pinned { .. }))
+            .collect();
+        let names = body
+            .locals
+            .iter()
+            .enumerate()
+            .map(|(id, local)| match layout.locals[id] {
+                Placement::Pinned { .. } => layout.names.fields[id].clone(),
+                _ if renamed[id] => layout.names.fields[id].clone(),
+                _ => local.name.clone(),
+            })
+            .collect();
+        Emitter { body, facts, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false }
+    }
+
+    // ---- entries ------------------------------------------------------------------------------
+
+    /// The arm of `Unresumed`: the parameters leave the state (where the body declares them),
+    /// the body runs from the start.
+    pub fn unresumed(&mut self) -> TokenStream {
+        let state = self.state.clone();
+        let fields: Vec<Ident> = self.movable_params().map(|p| self.layout.names.fields[p].clone()).collect();
+        let body = self.root(Mode::Forward);
+        quote! {
+            #state::Unresumed { #(#fields,)* } => {
+                #body
+            }
+        }
+    }
+
+    /// A parameter, where the body declares it.
+    fn param(&mut self, param: LocalId, mode: Mode) -> TokenStream {
+        let mut out = match mode {
+            Mode::Forward if !self.layout.pinned(param) => {
+                let name = self.names[param].clone();
+                let field = &self.layout.names.fields[param];
+                let hidden = self.body.locals[param].kind == LocalKind::Parameter;
+                // A pattern parameter is bound from the hidden one, which `ref mut` may borrow.
+                let mutability = (self.body.locals[param].mutable || hidden).then(|| quote!(mut));
+                let value = self.take_field(field);
+                self.declare_name(param);
+                let witness = self.witness(param);
+                quote!(let #mutability #name = #value; #witness)
+            }
+            _ => self.redeclare(param, mode),
+        };
+        // After the last parameter left `Unresumed`, the state is `Panicked` while the body runs.
+        if mode == Mode::Forward && self.body.params.last() == Some(&param) {
+            out.extend(quote!(unsafe { ::unasync::__private::Frame::poison(__frame) };));
+        }
+        out
+    }
+
+    /// The arm of `Suspend K`: poll the awaitee where it is pinned; when it completes, run the
+    /// rest of the body from the `.await`.
+    pub fn suspended(&mut self, k: AwaitId) -> TokenStream {
+        let state = self.state.clone();
+        let variant = format_ident!("Suspend{}", k);
+        if !self.facts.reachable[k] {
+            // No path reaches this `.await` (it follows code that always jumps away): the
+            // future is never in this state.
+            return quote!(#state::#variant { .. } => ::core::unreachable!(),);
+        }
+        let fields = self.variant_fields(k);
+        let awaitee = self.awaitee_pointer();
+        let body = self.root(Mode::Resume(k));
+        quote! {
+            #state::#variant { #(#fields,)* .. } => {
+                let __awaited = match unsafe { ::unasync::__private::poll_awaitee(__frame, #awaitee, __cx) } {
+                    ::core::task::Poll::Ready(value) => value,
+                    ::core::task::Poll::Pending => return ::core::task::Poll::Pending,
+                };
+                #body
+            }
+        }
+    }
+
+    /// The suspension points the arms emitted since the last call reach.
+    pub fn take_suspensions(&mut self) -> std::collections::BTreeSet<AwaitId> {
+        std::mem::take(&mut self.suspensions)
+    }
+
+    fn movable_params(&self) -> impl Iterator<Item = LocalId> + '_ {
+        self.body.params.iter().copied().filter(|&p| !self.layout.pinned(p))
+    }
+
+    /// The body's block, as the value of `'__body`, then the future completes.
+    fn root(&mut self, mode: Mode) -> TokenStream {
+        self.scopes = vec![Vec::new()];
+        self.guards = vec![Vec::new()];
+        self.jumps.clear();
+        let label = body_label();
+        let contents = self.contents(&self.body.block, mode, true);
+        // The body's own braces: rustc drops its tail's temporaries by the user's edition.
+        // (Inside the labeled block: a label over the braces would give them the expansion's
+        // edition.)
+        let mut braces = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, contents.tokens);
+        braces.set_span(self.body.block.span);
+        quote! {
+            let __returned = #label: { #braces };
+            unsafe { ::unasync::__private::Frame::complete(__frame) };
+            return ::core::task::Poll::Ready(__returned);
+        }
+    }
+
+    // ---- blocks and statements ----------------------------------------------------------------
+
+    /// The statements of a block (without braces). In resume mode, the locals declared before
+    /// the statement that suspended are declared again first, from the state.
+    fn contents(&mut self, block: &Block, mode: Mode, root: bool) -> Code {
+        // A tail that hoisted temporaries: they are this block's locals, declared before the
+        // tail, and the tail moves them back into temporaries where they were, so rustc drops
+        // them by the user's edition (after the block's locals in 2021, before in 2024).
+        if let Some(Stmt::Expr { expr: Expr::Block(tail), semi: false }) = block.stmts.last()
+            && tail.kind == BlockKind::TailTemporaries
+        {
+            let mut stmts: Vec<&Stmt> = block.stmts[..block.stmts.len() - 1].iter().collect();
+            stmts.extend(tail.stmts.iter());
+            return self.statements(&stmts, block, mode, root, true);
+        }
+        let stmts: Vec<&Stmt> = block.stmts.iter().collect();
+        self.statements(&stmts, block, mode, root, false)
+    }
+
+    fn statements(&mut self, stmts: &[&Stmt], _block: &Block, mode: Mode, root: bool, rematerialize: bool) -> Code {
+        self.scopes.push(Vec::new());
+        self.guards.push(Vec::new());
+        // Declarations without a value (`let x;`), kept only if the code after them names the
+        // local: nothing else would give it a type in this arm.
+        let mut parts: Vec<(TokenStream, Option<Ident>)> = Vec::new();
+        let mut out = TokenStream::new();
+        let start = match mode {
+            Mode::Forward => 0,
+            Mode::Resume(k) => stmts.iter().position(|s| stmt_has(s, k)).expect("the resumed statement"),
+        };
+        if root && self.body.params.is_empty() && mode == Mode::Forward {
+            out.extend(quote!(unsafe { ::unasync::__private::Frame::poison(__frame) };));
+        }
+        parts.push((std::mem::take(&mut out), None));
+        if let Mode::Resume(k) = mode {
+            for stmt in &stmts[..start] {
+                match stmt {
+                    Stmt::Let(local) => {
+                        for &binding in &local.bindings {
+                            let deferred = self.unsaved_movable(binding, k).then(|| self.names[binding].clone());
+                            parts.push((self.redeclare(binding, mode), deferred));
+                        }
+                    }
+                    Stmt::Item(item) if is_macro_rules(item) => parts.push((self.item(item), None)),
+                    Stmt::Param(param) => parts.push((self.redeclare(*param, mode), None)),
+                    _ => {}
+                }
+            }
+        }
+        let mut diverges = false;
+        let last = stmts.len().saturating_sub(1);
+        for (index, stmt) in stmts.iter().enumerate().skip(start) {
+            let mode = if index == start { mode } else { Mode::Forward };
+            self.rematerialize = rematerialize && index == last;
+            let deferred = match stmt {
+                Stmt::Let(Let { init: None, bindings, .. }) if bindings.len() == 1 && !self.layout.pinned(bindings[0]) => {
+                    Some(self.names[bindings[0]].clone())
+                }
+                _ => None,
+            };
+            let code = self.stmt(stmt, mode);
+            self.rematerialize = false;
+            parts.push((code.tokens, deferred));
+            if code.diverges {
+                diverges = true;
+                break;
+            }
+        }
+        self.scopes.pop();
+        self.guards.pop();
+        for index in 0..parts.len() {
+            let keep = match &parts[index].1 {
+                Some(name) => parts[index + 1..].iter().any(|(tokens, _)| names_ident(tokens, name)),
+                None => true,
+            };
+            if keep {
+                out.extend(parts[index].0.clone());
+            }
+        }
+        Code { tokens: out, diverges }
+    }
+
+    /// A local not saved at `k`, declared again without a value.
+    fn unsaved_movable(&self, local: LocalId, k: AwaitId) -> bool {
+        !self.layout.pinned(local) && !self.layout.states[k].saved.contains(&local)
+    }
+
+    fn block(&mut self, block: &Block, mode: Mode) -> Code {
+        let contents = self.contents(block, mode, false);
+        Code { tokens: self.braced(block, contents.tokens), diverges: contents.diverges }
+    }
+
+    /// `{ tokens }` with the block's own braces (the user's span: rustc applies the user's
+    /// edition to its tail), or `unsafe { .. }` for the user's `unsafe` block.
+    fn braced(&self, block: &Block, tokens: TokenStream) -> TokenStream {
+        let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, tokens);
+        group.set_span(block.span);
+        match block.kind {
+            BlockKind::Unsafe => quote_spanned!(block.span=> unsafe #group),
+            _ => group.into_token_stream(),
+        }
+    }
+
+    fn stmt(&mut self, stmt: &Stmt, mode: Mode) -> Code {
+        match stmt {
+            Stmt::Let(local) => self.let_stmt(local, mode),
+            Stmt::Expr { expr, semi } => {
+                let code = self.expr(expr, mode);
+                let semi = semi.then(|| quote!(;));
+                let tokens = code.tokens;
+                Code { tokens: quote!(#tokens #semi), diverges: code.diverges }
+            }
+            Stmt::Item(item) if is_macro_rules(item) => Code::plain(self.item(item)),
+            Stmt::Item(_) => Code::plain(TokenStream::new()),
+            Stmt::Param(param) => Code::plain(self.param(*param, mode)),
+        }
+    }
+
+    /// A `macro_rules!` of the body, where its scope starts: `self` in it is `self_`.
+    fn item(&self, item: &TokenStream) -> TokenStream {
+        match self.self_local() {
+            Some(local) => plain::rename_self(item.clone(), &self.names[local]),
+            None => item.clone(),
+        }
+    }
+
+    fn self_local(&self) -> Option<LocalId> {
+        self.body.params.iter().copied().find(|&p| self.body.locals[p].kind == LocalKind::SelfValue)
+    }
+
+    // Input:
+    //     let (a, b) = init;            // b pinned
+    // Output:
+    //     let (a, __init_b) = init; <enter b's state>; let b = unsafe { InFrame::init(<b's slot>, __init_b) };
+    fn let_stmt(&mut self, local: &Let, mode: Mode) -> Code {
+        let init = match (&local.init, mode) {
+            (Some(init), Mode::Resume(k)) if expr_has(init, k) => Some(self.expr(init, mode)),
+            (Some(init), _) => match mode {
+                Mode::Resume(k) if local.diverge.as_ref().is_some_and(|d| expr_has(d, k)) => {
+                    // Resumed in the `else` of `let`-`else`: it diverges.
+                    let code = self.expr(local.diverge.as_ref().expect("else"), mode);
+                    return Code::diverging(code.tokens);
+                }
+                _ => Some(self.expr(init, Mode::Forward)),
+            },
+            (None, _) => None,
+        };
+        if let Some(init) = &init
+            && init.diverges
+        {
+            let tokens = &init.tokens;
+            return Code::diverging(quote!(#tokens;));
+        }
+        let diverge = local.diverge.as_ref().map(|diverge| {
+            let code = self.expr(diverge, Mode::Forward);
+            let tokens = code.tokens;
+            quote!(else #tokens)
+        });
+        let pinned: Vec<LocalId> = local.bindings.iter().copied().filter(|&b| self.layout.pinned(b)).collect();
+        let mut pat = local.pat.clone();
+        rename_bindings(&mut pat, &local.bindings, &self.names, &pinned, &self.renamed);
+        let ty = local.ty.as_ref().map(|ty| quote!(: #ty));
+        let attrs = &local.attrs;
+        let mut out = match &init {
+            // A `let`-`else` initialiser may not end with `}`.
+            Some(init) if diverge.is_some() => {
+                let tokens = &init.tokens;
+                quote!(#(#attrs)* let #pat #ty = (#tokens) #diverge;)
+            }
+            Some(init) => {
+                let tokens = &init.tokens;
+                quote!(#(#attrs)* let #pat #ty = #tokens;)
+            }
+            None if pinned.is_empty() => quote!(#(#attrs)* let #pat #ty;),
+            None => TokenStream::new(),
+        };
+        for &binding in &local.bindings {
+            if pinned.contains(&binding) {
+                let slot = match &init {
+                    Some(_) => {
+                        let value = pinned_init_name(&self.names[binding]);
+                        Slot::Init(quote!(#value))
+                    }
+                    None => Slot::Empty,
+                };
+                out.extend(self.declare_pinned(binding, slot));
+            } else {
+                self.declare_name(binding);
+                if init.is_some() {
+                    out.extend(self.witness(binding));
+                }
+            }
+        }
+        Code::plain(out)
+    }
+
+    fn declare_name(&mut self, local: LocalId) {
+        let name = resolution_name(&self.body.locals[local]);
+        self.scopes.last_mut().expect("scope").push((name, local));
+    }
+
+    /// Ties the type of a local to the `PhantomData` fields that stand for it where it holds
+    /// no value (see [`super::layout`]), where it is declared with a value.
+    fn witness(&self, local: LocalId) -> TokenStream {
+        let Some(k) = self.layout.states.iter().position(|state| state.witnesses.contains(&local)) else {
+            return TokenStream::new();
+        };
+        let state = &self.state;
+        let variant = format_ident!("Suspend{}", k);
+        let field = &self.layout.names.fields[local];
+        let name = &self.names[local];
+        quote! {
+            ::unasync::__private::witness(__state, &#name, |__s| match __s {
+                #state::#variant { #field, .. } => #field,
+                _ => ::core::unreachable!(),
+            });
+        }
+    }
+
+    /// A pinned local's guard, for its slot in the frame.
+    fn declare_pinned(&mut self, local: LocalId, value: Slot) -> TokenStream {
+        let Placement::Pinned { home, flagged } = self.layout.locals[local] else { unreachable!("pinned") };
+        let mut out = TokenStream::new();
+        if let Home::Variant(k) = home
+            && !self.poison_in_scope()
+        {
+            // The variant holds this local from now on: the future enters it early; the guard
+            // poisons the frame if the body unwinds (or when the variant's locals are gone).
+            out.extend(self.enter_early(k));
+        }
+        let slot = self.slot_pointer(local, home);
+        let flag = if flagged { self.flag_pointer(local, home) } else { quote!(::core::ptr::null_mut()) };
+        let drops = !self.body.locals[local].trivially_dropped;
+        let name = &self.names[local];
+        let guard = match value {
+            Slot::Init(value) => quote!(let #name = unsafe { ::unasync::__private::InFrame::init(#slot, #flag, #drops, #value) };),
+            Slot::Empty => quote!(let #name = unsafe { ::unasync::__private::InFrame::uninit(#slot, #flag, #drops) };),
+            Slot::Kept => quote!(let #name = unsafe { ::unasync::__private::InFrame::new(#slot, #flag, #drops) };),
+        };
+        out.extend(guard);
+        self.declare_name(local);
+        self.guards.last_mut().expect("scope").push(Guard::Local(local));
+        out
+    }
+
+    fn poison_in_scope(&self) -> bool {
+        self.guards.iter().flatten().any(|g| *g == Guard::Poison)
+    }
+
+    /// Enters the variant of `Suspend K` before its `.await`, its fields not yet written.
+    fn enter_early(&mut self, k: AwaitId) -> TokenStream {
+        let state = &self.state;
+        let variant = format_ident!("Suspend{}", k);
+        let fields = self.variant_field_inits(k);
+        self.guards.last_mut().expect("scope").push(Guard::Poison);
+        quote! {
+            unsafe { ::unasync::__private::suspend(__state, #state::#variant { #(#fields,)* }) };
+            let __poison = unsafe { ::unasync::__private::Poison::new(__frame) };
+        }
+    }
+
+    /// A local declared again where a resumed scope starts.
+    fn redeclare(&mut self, local: LocalId, mode: Mode) -> TokenStream {
+        match self.layout.locals[local] {
+            Placement::Pinned { home, .. } => {
+                let needs_poison = matches!(home, Home::Variant(_)) && !self.poison_in_scope();
+                let mut out = TokenStream::new();
+                if needs_poison {
+                    // Resumed with a pinned local in the variant: the variant stays while it lives.
+                    self.guards.last_mut().expect("scope").push(Guard::Poison);
+                    out.extend(quote!(let __poison = unsafe { ::unasync::__private::Poison::new(__frame) };));
+                }
+                out.extend(self.declare_pinned(local, Slot::Kept));
+                out
+            }
+            _ => {
+                let Mode::Resume(k) = mode else {
+                    self.declare_name(local);
+                    return TokenStream::new();
+                };
+                let name = self.names[local].clone();
+                let mutability = (self.body.locals[local].mutable
+                    || matches!(self.body.locals[local].kind, LocalKind::Iterator | LocalKind::Parameter))
+                .then(|| quote!(mut));
+                self.declare_name(local);
+                if self.layout.states[k].saved.contains(&local) {
+                    let value = self.take_field(&self.layout.names.fields[local]);
+                    quote!(let #mutability #name = #value;)
+                } else if self.assigned_later(local) {
+                    quote!(let #mutability #name;)
+                } else {
+                    TokenStream::new()
+                }
+            }
+        }
+    }
+
+    fn assigned_later(&self, local: LocalId) -> bool {
+        let mut assigned = false;
+        super::flow::visit_plain(&self.body.block, &mut |plain| {
+            assigned |= plain.uses().iter().any(|u| u.local == local && u.kind == UseKind::Assign);
+        });
+        assigned
+    }
+
+    // ---- expressions --------------------------------------------------------------------------
+
+    fn expr(&mut self, expr: &Expr, mode: Mode) -> Code {
+        match expr {
+            Expr::Plain(plain) => Code::plain(self.plain(plain)),
+            Expr::Await { base, id } => {
+                if mode == Mode::Resume(*id) {
+                    return Code::plain(self.resumed_value(*id));
+                }
+                let base = self.expr(base, mode);
+                if base.diverges {
+                    return base;
+                }
+                Code::diverging(self.suspend(*id, base.tokens))
+            }
+            Expr::Template { code, hole } => {
+                let hole = self.expr(hole, mode);
+                if hole.diverges {
+                    return hole;
+                }
+                let code = self.plain(code);
+                Code::plain(fill_hole(code, hole.tokens))
+            }
+            Expr::Block(block) => self.block(block, mode),
+            Expr::Labeled { label, block } => {
+                let target = JumpTarget::new(Some(label.name.ident.to_string()), false, None, None);
+                let broken = target.broken.clone();
+                self.jumps.push(target);
+                let code = self.block(block, mode);
+                self.jumps.pop();
+                let tokens = code.tokens;
+                Code { tokens: quote!(#label #tokens), diverges: code.diverges && !broken.get() }
+            }
+            Expr::If { cond, bindings, then, otherwise, .. } => self.if_expr(cond, bindings, then, otherwise.as_deref(), mode),
+            Expr::Match { scrutinee, arms, .. } => self.match_expr(scrutinee, arms, mode),
+            Expr::Loop { label, body, .. } => self.loop_expr(label.as_ref(), body, mode),
+            Expr::Break { label, value, span } => {
+                let value = match value {
+                    Some(value) => {
+                        let code = self.expr(value, mode);
+                        if code.diverges {
+                            return code;
+                        }
+                        Some(code.tokens)
+                    }
+                    None => None,
+                };
+                let target = self.jump_target(label.as_ref(), true);
+                if let Some(target) = &target {
+                    target.broken.set(true);
+                }
+                let to = match target.and_then(|t| t.break_to) {
+                    Some(to) => quote!(#to),
+                    None => quote!(#label),
+                };
+                Code::diverging(quote_spanned!(*span=> break #to #value))
+            }
+            Expr::Continue { label, span } => {
+                let target = self.jump_target(label.as_ref(), false);
+                Code::diverging(match target.and_then(|t| t.continue_to) {
+                    Some(to) => quote_spanned!(*span=> break #to),
+                    None => quote_spanned!(*span=> continue #label),
+                })
+            }
+            Expr::Return { value, span } => {
+                let value = match value {
+                    Some(value) => {
+                        let code = self.expr(value, mode);
+                        if code.diverges {
+                            return code;
+                        }
+                        code.tokens
+                    }
+                    None => quote!(()),
+                };
+                let label = body_label();
+                Code::diverging(quote_spanned!(*span=> break #label #value))
+            }
+            Expr::Try { operand, span } => {
+                let operand = self.expr(operand, mode);
+                if operand.diverges {
+                    return operand;
+                }
+                Code::plain(plain::try_operator(operand.tokens, *span))
+            }
+            Expr::Assign { place, op, value } => {
+                let value = self.expr(value, mode);
+                if value.diverges {
+                    return value;
+                }
+                let value = value.tokens;
+                let assigned = single_local(place);
+                if let Some(local) = assigned
+                    && op.to_string() == "="
+                    && self.layout.flagged(local)
+                {
+                    let name = &self.names[local];
+                    return Code::plain(quote!({ let __assigned = #value; unsafe { #name.set(__assigned) } }));
+                }
+                let place = self.plain(place);
+                Code::plain(quote!(#place #op (#value)))
+            }
+            Expr::Lazy { left, and, right } => {
+                if let Mode::Resume(k) = mode
+                    && expr_has(right, k)
+                {
+                    return self.expr(right, mode);
+                }
+                let left = self.expr(left, mode);
+                if left.diverges {
+                    return left;
+                }
+                let right = self.expr(right, Mode::Forward);
+                let (left, right) = (left.tokens, right.tokens);
+                Code::plain(if *and {
+                    quote!(if #left { #right } else { false })
+                } else {
+                    quote!(if #left { true } else { #right })
+                })
+            }
+        }
+    }
+
+    fn if_expr(&mut self, cond: &Expr, bindings: &[LocalId], then: &Block, otherwise: Option<&Expr>, mode: Mode) -> Code {
+        if let Mode::Resume(k) = mode {
+            if block_has(then, k) {
+                // Resumed in the `then` branch: its `let` bindings come back, then the branch.
+                self.scopes.push(Vec::new());
+                self.guards.push(Vec::new());
+                let mut out = TokenStream::new();
+                for &binding in bindings {
+                    out.extend(self.redeclare(binding, mode));
+                }
+                let then = self.block(then, mode);
+                self.scopes.pop();
+                self.guards.pop();
+                let tokens = then.tokens;
+                return Code { tokens: quote!({ #out #tokens }), diverges: then.diverges };
+            }
+            if let Some(otherwise) = otherwise
+                && expr_has(otherwise, k)
+            {
+                return self.expr(otherwise, mode);
+            }
+        }
+        let cond = self.expr(cond, mode);
+        if cond.diverges {
+            return cond;
+        }
+        self.scopes.push(Vec::new());
+        self.guards.push(Vec::new());
+        let mut prelude = TokenStream::new();
+        for &binding in bindings {
+            prelude.extend(self.bind_pattern_local(binding));
+        }
+        let then_code = self.block(then, Mode::Forward);
+        self.scopes.pop();
+        self.guards.pop();
+        let else_code = otherwise.map(|o| self.expr(o, Mode::Forward));
+        let cond_tokens = cond.tokens;
+        let then_tokens = then_code.tokens;
+        let then_tokens = if prelude.is_empty() { then_tokens } else { quote!({ #prelude #then_tokens }) };
+        let diverges = then_code.diverges && else_code.as_ref().is_some_and(|e| e.diverges);
+        let tokens = match else_code {
+            Some(else_code) => {
+                let else_tokens = else_code.tokens;
+                let else_tokens = match otherwise {
+                    Some(Expr::If { .. } | Expr::Block(_)) => else_tokens,
+                    _ => quote!({ #else_tokens }),
+                };
+                quote!(if #cond_tokens #then_tokens else #else_tokens)
+            }
+            None => quote!(if #cond_tokens #then_tokens),
+        };
+        Code { tokens, diverges }
+    }
+
+    /// A pattern binding (of `match`, `if let`) that is pinned: moved into its frame slot.
+    fn bind_pattern_local(&mut self, local: LocalId) -> TokenStream {
+        if self.layout.pinned(local) {
+            let value = pinned_init_name(&self.names[local]);
+            self.declare_pinned(local, Slot::Init(quote!(#value)))
+        } else {
+            self.declare_name(local);
+            self.witness(local)
+        }
+    }
+
+    fn match_expr(&mut self, scrutinee: &Expr, arms: &[Arm], mode: Mode) -> Code {
+        if let Mode::Resume(k) = mode
+            && let Some(arm) = arms.iter().find(|arm| expr_has(&arm.body, k))
+        {
+            // Resumed in an arm: its bindings come back, then the rest of the arm.
+            self.scopes.push(Vec::new());
+            self.guards.push(Vec::new());
+            let mut out = TokenStream::new();
+            for &binding in &arm.bindings {
+                out.extend(self.redeclare(binding, mode));
+            }
+            let body = self.expr(&arm.body, mode);
+            self.scopes.pop();
+            self.guards.pop();
+            let tokens = body.tokens;
+            return Code { tokens: quote!({ #out #tokens }), diverges: body.diverges };
+        }
+        let scrutinee = self.expr(scrutinee, mode);
+        if scrutinee.diverges {
+            return scrutinee;
+        }
+        let mut tokens = TokenStream::new();
+        let mut diverges = true;
+        for arm in arms {
+            self.scopes.push(Vec::new());
+            self.guards.push(Vec::new());
+            let pinned: Vec<LocalId> = arm.bindings.iter().copied().filter(|&b| self.layout.pinned(b)).collect();
+            let mut pat = arm.pat.clone();
+            rename_bindings(&mut pat, &arm.bindings, &self.names, &pinned, &self.renamed);
+            let mut prelude = TokenStream::new();
+            for &binding in &arm.bindings {
+                prelude.extend(self.bind_pattern_local(binding));
+            }
+            let guard = arm.guard.as_ref().map(|guard| {
+                let guard = self.plain(guard);
+                quote!(if #guard)
+            });
+            let body = self.expr(&arm.body, Mode::Forward);
+            diverges &= body.diverges;
+            self.scopes.pop();
+            self.guards.pop();
+            let body = body.tokens;
+            tokens.extend(quote!(#pat #guard => { #prelude #body })); 
+        }
+        let scrutinee = scrutinee.tokens;
+        Code { tokens: quote!(match #scrutinee { #tokens }), diverges: diverges && !arms.is_empty() }
+    }
+
+    // Input:
+    //     'l: loop { body }                    (resumed at an `.await` in body)
+    // Output:
+    //     '__loop0: { '__iteration0: { <rest of body> } 'l: loop { body } }
+    /// A loop ends only where the emitted code breaks out of it: one whose emitted body always
+    /// suspends or returns first has type `!`, and nothing after it is emitted.
+    fn loop_expr(&mut self, label: Option<&syn::Label>, body: &Block, mode: Mode) -> Code {
+        let name = label.map(|l| l.name.ident.to_string());
+        if let Mode::Resume(_) = mode {
+            let n = self.next_label;
+            self.next_label += 1;
+            let whole = syn::Lifetime::new(&format!("'__loop{n}"), Span::mixed_site());
+            let iteration = syn::Lifetime::new(&format!("'__iteration{n}"), Span::mixed_site());
+            let target = JumpTarget::new(name.clone(), true, Some(whole.clone()), Some(iteration.clone()));
+            let rest_broken = target.broken.clone();
+            self.jumps.push(target);
+            let rest = self.block(body, mode);
+            self.jumps.pop();
+            let rest_tokens = rest.tokens;
+            if rest.diverges {
+                return Code { tokens: quote!(#whole: { #rest_tokens }), diverges: !rest_broken.get() };
+            }
+            let target = JumpTarget::new(name, true, None, None);
+            let full_broken = target.broken.clone();
+            self.jumps.push(target);
+            let full = self.block(body, Mode::Forward);
+            self.jumps.pop();
+            let full_tokens = full.tokens;
+            let diverges = !rest_broken.get() && !full_broken.get();
+            return Code { tokens: quote!(#whole: { #iteration: { #rest_tokens } #label loop #full_tokens }), diverges };
+        }
+        let target = JumpTarget::new(name, true, None, None);
+        let broken = target.broken.clone();
+        self.jumps.push(target);
+        let full = self.block(body, Mode::Forward);
+        self.jumps.pop();
+        let full_tokens = full.tokens;
+        Code { tokens: quote!(#label loop #full_tokens), diverges: !broken.get() }
+    }
+
+    fn jump_target(&self, label: Option<&syn::Lifetime>, is_break: bool) -> Option<JumpTarget> {
+        self.jumps
+            .iter()
+            .rev()
+            .find(|target| match label {
+                Some(label) => target.label.as_deref() == Some(&label.ident.to_string()),
+                None => target.is_loop,
+            })
+            .filter(|target| is_break || target.is_loop)
+            .cloned()
+    }
+
+    fn plain(&mut self, plain: &Plain) -> TokenStream {
+        let scopes = &self.scopes;
+        let resolve = |name: &str| scopes.iter().rev().flat_map(|s| s.iter().rev()).find(|(n, _)| n == name).map(|(_, id)| *id);
+        let cx = plain::Context {
+            body: self.body,
+            layout: self.layout,
+            names: &self.names,
+            renamed: &self.renamed,
+            jumps: &self.jumps,
+            resolve: &resolve,
+            rematerialize: self.rematerialize,
+        };
+        plain::rewrite(&cx, plain)
+    }
+
+    // ---- suspension points --------------------------------------------------------------------
+
+    // Input:
+    //     <awaitee>.await                  (at suspension point K, x and y saved)
+    // Output:
+    //     { let __awaitee = IntoFuture::into_future(<awaitee>); <forget the pinned locals' guards>;
+    //       suspend(__state, Suspend_K { __awaitee, x, y }); continue '__resume; }
+    fn suspend(&mut self, k: AwaitId, awaitee: TokenStream) -> TokenStream {
+        self.suspensions.insert(k);
+        let span = self.body.awaits[k].span;
+        let forget: Vec<TokenStream> = self
+            .guards
+            .iter()
+            .flatten()
+            .map(|guard| match guard {
+                Guard::Local(local) => {
+                    let name = &self.names[*local];
+                    quote!(::core::mem::forget(#name);)
+                }
+                Guard::Poison => quote!(::core::mem::forget(__poison);),
+            })
+            .collect();
+        let state = &self.state;
+        let variant = format_ident!("Suspend{}", k);
+        let resume = resume_label();
+        let store = if self.layout.entered_early(k) {
+            // The variant holds pinned locals already: the rest is written in place.
+            let mut writes = vec![self.write_field(k, &format_ident!("__awaitee", span = Span::mixed_site()), quote!(__awaitee))];
+            for &local in &self.layout.states[k].saved {
+                let name = &self.names[local];
+                writes.push(self.write_field(k, &self.layout.names.fields[local], quote!(#name)));
+            }
+            quote!(unsafe { #(#writes)* })
+        } else {
+            let wrap = |value: TokenStream| if self.layout.manual_drop { quote!(::core::mem::MaybeUninit::new(#value)) } else { value };
+            let mut fields = vec![{
+                let value = wrap(quote!(__awaitee));
+                quote!(__awaitee: #value)
+            }];
+            for &local in &self.layout.states[k].saved {
+                let field = &self.layout.names.fields[local];
+                let name = &self.names[local];
+                let value = wrap(quote!(#name));
+                fields.push(quote!(#field: #value));
+            }
+            for &local in &self.layout.states[k].witnesses {
+                let field = &self.layout.names.fields[local];
+                fields.push(quote!(#field: ::core::marker::PhantomData));
+            }
+            quote!(unsafe { ::unasync::__private::suspend(__state, #state::#variant { #(#fields,)* }) };)
+        };
+        let into_future = quote_spanned!(span=> ::core::future::IntoFuture::into_future(#awaitee));
+        quote! {{
+            let __awaitee = #into_future;
+            #(#forget)*
+            #store
+            continue #resume;
+        }}
+    }
+
+    /// The value of the `.await` the arm resumed at: the awaitee is dropped where it was pinned.
+    fn resumed_value(&self, k: AwaitId) -> TokenStream {
+        let awaitee = self.awaitee_pointer();
+        let poison = !self.layout.entered_early(k);
+        quote!({ unsafe { ::unasync::__private::leave(__frame, #awaitee, #poison) }; __awaited })
+    }
+
+    // ---- the frame ----------------------------------------------------------------------------
+
+    /// The pattern of a `Suspend K` arm: the fields it reads.
+    fn variant_fields(&self, k: AwaitId) -> Vec<TokenStream> {
+        let mut fields = vec![quote!(__awaitee)];
+        let state = &self.layout.states[k];
+        for &local in state.saved.iter().chain(&state.pinned) {
+            let field = &self.layout.names.fields[local];
+            fields.push(quote!(#field));
+        }
+        for &local in &state.pinned {
+            if self.layout.flagged(local) {
+                let flag = flag_field(&self.layout.names.fields[local]);
+                fields.push(quote!(#flag));
+            }
+        }
+        fields
+    }
+
+    /// The fields of a variant entered early, none written yet.
+    fn variant_field_inits(&self, k: AwaitId) -> Vec<TokenStream> {
+        let uninit = quote!(::core::mem::MaybeUninit::uninit());
+        let mut fields = vec![quote!(__awaitee: #uninit)];
+        let state = &self.layout.states[k];
+        for &local in state.saved.iter().chain(&state.pinned) {
+            let field = &self.layout.names.fields[local];
+            fields.push(quote!(#field: #uninit));
+        }
+        for &local in &state.pinned {
+            if self.layout.flagged(local) {
+                let flag = flag_field(&self.layout.names.fields[local]);
+                fields.push(quote!(#flag: false));
+            }
+        }
+        for &local in &state.witnesses {
+            let field = &self.layout.names.fields[local];
+            fields.push(quote!(#field: ::core::marker::PhantomData));
+        }
+        fields
+    }
+
+    /// `field.write(value)` into the variant of `Suspend K`, which the future is in.
+    fn write_field(&self, k: AwaitId, field: &Ident, value: TokenStream) -> TokenStream {
+        let pointer = self.variant_field(k, field);
+        quote!((*#pointer).write(#value);)
+    }
+
+    /// A pointer to a field of the variant of `Suspend K`, which the future is in.
+    fn variant_field(&self, k: AwaitId, field: &Ident) -> TokenStream {
+        let state = &self.state;
+        let variant = format_ident!("Suspend{}", k);
+        quote! {
+            (match &mut *__state {
+                #state::#variant { #field, .. } => &raw mut *#field,
+                _ => ::core::hint::unreachable_unchecked(),
+            })
+        }
+    }
+
+    fn slot_pointer(&self, local: LocalId, home: Home) -> TokenStream {
+        let field = &self.layout.names.fields[local];
+        match home {
+            Home::Prefix => quote!(&raw mut (*__frame).#field),
+            Home::Variant(k) => {
+                let pointer = self.variant_field(k, field);
+                quote!(#pointer)
+            }
+        }
+    }
+
+    fn flag_pointer(&self, local: LocalId, home: Home) -> TokenStream {
+        let flag = flag_field(&self.layout.names.fields[local]);
+        match home {
+            Home::Prefix => quote!(&raw mut (*__frame).#flag),
+            Home::Variant(k) => self.variant_field(k, &flag),
+        }
+    }
+
+    fn take_field(&self, field: &Ident) -> TokenStream {
+        if self.layout.manual_drop {
+            quote!(unsafe { #field.assume_init_read() })
+        } else {
+            quote!(unsafe { ::unasync::__private::take(#field) })
+        }
+    }
+
+    fn awaitee_pointer(&self) -> TokenStream {
+        if self.layout.manual_drop { quote!(__awaitee.as_mut_ptr()) } else { quote!(__awaitee) }
+    }
+}
+
+pub fn resume_label() -> syn::Lifetime {
+    syn::Lifetime::new("'__resume", Span::mixed_site())
+}
+
+pub fn flag_field(field: &Ident) -> Ident {
+    Ident::new(&format!("{field}_live"), field.span())
+}
+
+/// The name a pinned binding of a pattern is bound to before it moves into its frame slot.
+fn pinned_init_name(name: &Ident) -> Ident {
+    let name = super::layout::field_name(&name.to_string());
+    Ident::new(&format!("__init_{name}"), Span::mixed_site())
+}
+
+/// The name plain code resolves a local by.
+pub fn resolution_name(local: &Local) -> String {
+    match local.kind {
+        LocalKind::SelfValue => "self".to_string(),
+        _ => local.name.to_string(),
+    }
+}
+
+/// Renames the bindings of a pattern: a pinned one to its `__init_` name (it moves into its
+/// frame slot next), a renamed one (shadowed, see [`Emitter::new`]) to its name.
+fn rename_bindings(pat: &mut syn::Pat, bindings: &[LocalId], names: &[Ident], pinned: &[LocalId], renamed: &[bool]) {
+    if pinned.is_empty() && bindings.iter().all(|&b| !renamed[b]) {
+        return;
+    }
+    struct Renamer<'a> {
+        bindings: &'a [LocalId],
+        names: &'a [Ident],
+        pinned: &'a [LocalId],
+        renamed: &'a [bool],
+        index: usize,
+    }
+    impl syn::visit_mut::VisitMut for Renamer<'_> {
+        fn visit_pat_ident_mut(&mut self, ident: &mut syn::PatIdent) {
+            let binds = ident.subpat.is_some() || ident.by_ref.is_some() || ident.mutability.is_some() || super::walk::is_binding_name(&ident.ident);
+            if binds {
+                if let Some(&local) = self.bindings.get(self.index) {
+                    if self.pinned.contains(&local) {
+                        ident.ident = pinned_init_name(&self.names[local]);
+                        ident.mutability = None;
+                    } else if self.renamed[local] {
+                        ident.ident = self.names[local].clone();
+                    }
+                }
+                self.index += 1;
+            }
+            syn::visit_mut::visit_pat_ident_mut(self, ident);
+        }
+        fn visit_field_pat_mut(&mut self, field: &mut syn::FieldPat) {
+            field.colon_token.get_or_insert_with(Default::default);
+            syn::visit_mut::visit_field_pat_mut(self, field);
+        }
+        fn visit_expr_mut(&mut self, _: &mut syn::Expr) {}
+    }
+    syn::visit_mut::VisitMut::visit_pat_mut(&mut Renamer { bindings, names, pinned, renamed, index: 0 }, pat);
+}
+
+/// Replaces the template's hole with the suspending operand's code.
+fn fill_hole(code: TokenStream, hole: TokenStream) -> TokenStream {
+    code.into_iter()
+        .flat_map(|token| -> TokenStream {
+            match token {
+                TokenTree::Ident(ident) if ident == HOLE => quote!((#hole)),
+                TokenTree::Group(group) => {
+                    let mut filled = proc_macro2::Group::new(group.delimiter(), fill_hole(group.stream(), hole.clone()));
+                    filled.set_span(group.span());
+                    TokenTree::Group(filled).into()
+                }
+                other => other.into(),
+            }
+        })
+        .collect()
+}
+
+fn single_local(place: &Plain) -> Option<LocalId> {
+    match (&place.expr, place.uses().as_slice()) {
+        (syn::Expr::Path(_), [use_]) => Some(use_.local),
+        _ => None,
+    }
+}
+
+/// Whether `tokens` contain the identifier `name`.
+fn names_ident(tokens: &TokenStream, name: &Ident) -> bool {
+    tokens.clone().into_iter().any(|token| match token {
+        TokenTree::Ident(ident) => ident == *name,
+        TokenTree::Group(group) => names_ident(&group.stream(), name),
+        _ => false,
+    })
+}
+
+fn is_macro_rules(item: &TokenStream) -> bool {
+    let mut tokens = item.clone().into_iter();
+    matches!((tokens.next(), tokens.next()), (Some(TokenTree::Ident(m)), Some(TokenTree::Punct(p))) if m == "macro_rules" && p.as_char() == '!')
+}
+
+// ---- where the suspension points are -------------------------------------------------------
+
+pub fn expr_has(expr: &Expr, k: AwaitId) -> bool {
+    match expr {
+        Expr::Plain(_) | Expr::Continue { .. } => false,
+        Expr::Await { base, id } => *id == k || expr_has(base, k),
+        Expr::Template { hole, .. } => expr_has(hole, k),
+        Expr::Block(block) | Expr::Labeled { block, .. } | Expr::Loop { body: block, .. } => block_has(block, k),
+        Expr::If { cond, then, otherwise, .. } => {
+            expr_has(cond, k) || block_has(then, k) || otherwise.as_ref().is_some_and(|o| expr_has(o, k))
+        }
+        Expr::Match { scrutinee, arms, .. } => expr_has(scrutinee, k) || arms.iter().any(|arm| expr_has(&arm.body, k)),
+        Expr::Break { value, .. } | Expr::Return { value, .. } => value.as_ref().is_some_and(|v| expr_has(v, k)),
+        Expr::Try { operand, .. } => expr_has(operand, k),
+        Expr::Assign { value, .. } => expr_has(value, k),
+        Expr::Lazy { left, right, .. } => expr_has(left, k) || expr_has(right, k),
+    }
+}
+
+pub fn block_has(block: &Block, k: AwaitId) -> bool {
+    block.stmts.iter().any(|stmt| stmt_has(stmt, k))
+}
+
+fn stmt_has(stmt: &Stmt, k: AwaitId) -> bool {
+    match stmt {
+        Stmt::Let(local) => local.init.as_ref().is_some_and(|i| expr_has(i, k)) || local.diverge.as_ref().is_some_and(|d| expr_has(d, k)),
+        Stmt::Expr { expr, .. } => expr_has(expr, k),
+        Stmt::Item(_) | Stmt::Param(_) => false,
+    }
+}
