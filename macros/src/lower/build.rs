@@ -211,10 +211,11 @@ impl Builder {
         Plain { expr, events, role: Role::Value }
     }
 
-    /// The place of an assignment.
-    fn assigned_place(&self, mut expr: syn::Expr) -> Plain {
-        let events = self.collect_events(&mut expr, &[], Role::Assigned);
-        Plain { expr, events, role: Role::Assigned }
+    /// The place of an assignment: written whole by `=`, read and written by `+=` and the like.
+    fn assigned_place(&self, mut expr: syn::Expr, whole: bool) -> Plain {
+        let role = if whole { Role::Assigned } else { Role::Place };
+        let events = self.collect_events(&mut expr, &[], role);
+        Plain { expr, events, role }
     }
 
     pub(super) fn collect_events(&self, expr: &mut syn::Expr, flows_into: &[LocalId], role: Role) -> Vec<Event> {
@@ -492,7 +493,7 @@ impl Builder {
                     return Err(Error::new_spanned(&assign.left, "unasync does not lower `.await` on the left of an assignment yet; compute the place first"));
                 }
                 let value = Box::new(self.expr(&assign.right)?);
-                let place = self.assigned_place((*assign.left).clone());
+                let place = self.assigned_place((*assign.left).clone(), true);
                 Ok(Expr::Assign { place, op: quote!(=), value })
             }
             syn::Expr::Binary(binary) if walk::is_compound_assignment(&binary.op) => {
@@ -500,7 +501,7 @@ impl Builder {
                     return Err(Error::new_spanned(&binary.left, "unasync does not lower `.await` on the left of a compound assignment yet; compute the place first"));
                 }
                 let value = Box::new(self.expr(&binary.right)?);
-                let place = self.assigned_place((*binary.left).clone());
+                let place = self.assigned_place((*binary.left).clone(), false);
                 let op = binary.op.to_token_stream();
                 Ok(Expr::Assign { place, op, value })
             }
@@ -540,8 +541,10 @@ impl Builder {
             }
             // What the awaitee borrows from a temporary of the statement (`f(&make()).await`)
             // must outlive its suspension: the temporary is a hidden local.
+            // The temporaries of the awaited expression live to the end of the statement, across
+            // its suspension (the awaitee may borrow them): hidden locals of the statement.
             None if !expr_awaits(&awaited.base) => {
-                let base = self.hoist_awaitee_temporaries(&awaited.base);
+                let (base, _) = self.hoist_temporaries_in(&awaited.base)?;
                 Expr::Plain(self.plain(base, &[]))
             }
             None => self.expr(&awaited.base)?,
@@ -606,10 +609,10 @@ impl Builder {
             ));
         }
         let mut bindings = Vec::new();
-        let mut code = Vec::new();
+        let mut code: Option<syn::Expr> = None;
         let mut hole = None;
         for (index, part) in parts.iter().enumerate() {
-            match strip_parens(part) {
+            let part = match strip_parens(part) {
                 syn::Expr::Let(binding) => {
                     let scrutinee = if index == 0 && expr_awaits(&binding.expr) {
                         hole = Some(self.expr(&binding.expr)?);
@@ -623,14 +626,21 @@ impl Builder {
                     };
                     let ids = self.bind_pattern(&binding.pat);
                     bindings.extend(ids.iter().copied());
-                    let pat = &binding.pat;
-                    code.push((quote!(let #pat = #scrutinee), ids));
+                    syn::Expr::Let(syn::ExprLet { expr: Box::new(scrutinee), ..binding.clone() })
                 }
-                other => code.push((other.to_token_stream(), Vec::new())),
-            }
+                other => other.clone(),
+            };
+            code = Some(match code {
+                None => part,
+                Some(left) => syn::Expr::Binary(syn::ExprBinary {
+                    attrs: Vec::new(),
+                    left: Box::new(left),
+                    op: syn::BinOp::And(Default::default()),
+                    right: Box::new(part),
+                }),
+            });
         }
-        let tokens = code.iter().map(|(tokens, _)| tokens);
-        let expr: syn::Expr = syn::Expr::Verbatim(quote!(#(#tokens)&&*));
+        let expr = code.expect("a condition");
         // The pattern bindings use what their scrutinee names.
         let mut plain = Plain { expr, events: Vec::new(), role: Role::Value };
         plain.events = self.let_chain_events(&parts, &bindings);

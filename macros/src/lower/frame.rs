@@ -39,6 +39,30 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
     let manual = layout.manual_drop;
     let wrap = |param: &Ident| if manual { quote!(::core::mem::MaybeUninit<#param>) } else { quote!(#param) };
 
+    // The resume function: an arm per state, in an order where each state's fields are written
+    // (their types inferred) before an arm reads them.
+    let mut emitter = Emitter::new(body, facts, layout, state.clone());
+    let mut arms = vec![emitter.unresumed()];
+    let mut reached: BTreeSet<AwaitId> = emitter.take_suspensions();
+    let mut order = Vec::new();
+    let mut pending: Vec<AwaitId> = reached.iter().copied().collect();
+    while let Some(k) = pending.first().copied() {
+        pending.remove(0);
+        order.push(k);
+        let arm = emitter.suspended(k);
+        arms.push(arm);
+        for next in emitter.take_suspensions() {
+            if reached.insert(next) {
+                pending.push(next);
+            }
+        }
+    }
+    // Suspension points no path reaches still need their arm (their state exists).
+    for k in 0..body.awaits.len() {
+        if !reached.contains(&k) {
+            arms.push(emitter.suspended(k));
+        }
+    }
     // The state enum: a variant per state, each field a type parameter.
     let mut state_params: Vec<Ident> = Vec::new();
     let mut use_param = |param: &Ident| {
@@ -57,7 +81,8 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
         .collect();
     let mut variants = Vec::new();
     for (k, shape) in layout.states.iter().enumerate() {
-        if !facts.reachable[k] {
+        if !emitter.emitted.contains(&k) {
+            // No code suspends there: the future is never in this state.
             let variant = format_ident!("Suspend{}", k);
             variants.push(quote!(#variant {}));
             continue;
@@ -130,32 +155,8 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
             }
         }
     };
-    let drop_impl = manual.then(|| drop_impl(body, facts, layout, state, &frame_type, &frame_generics, has_prefix));
+    let drop_impl = manual.then(|| drop_impl(body, &emitter.emitted, layout, state, &frame_type, &frame_generics, has_prefix));
 
-    // The resume function: an arm per state, in an order where each state's fields are written
-    // (their types inferred) before an arm reads them.
-    let mut emitter = Emitter::new(body, facts, layout, state.clone());
-    let mut arms = vec![emitter.unresumed()];
-    let mut reached: BTreeSet<AwaitId> = emitter.take_suspensions();
-    let mut order = Vec::new();
-    let mut pending: Vec<AwaitId> = reached.iter().copied().collect();
-    while let Some(k) = pending.first().copied() {
-        pending.remove(0);
-        order.push(k);
-        let arm = emitter.suspended(k);
-        arms.push(arm);
-        for next in emitter.take_suspensions() {
-            if reached.insert(next) {
-                pending.push(next);
-            }
-        }
-    }
-    // Suspension points no path reaches still need their arm (their state exists).
-    for k in 0..body.awaits.len() {
-        if !reached.contains(&k) {
-            arms.push(emitter.suspended(k));
-        }
-    }
     let state_pointer = if has_prefix { quote!(unsafe { &raw mut (*__frame).__state }) } else { quote!(__frame) };
     let resume = resume_label();
     let output_annotation = signature.output.as_ref().map(|output| quote!(-> ::core::task::Poll<#output>));
@@ -249,7 +250,7 @@ fn param_value(signature: &Signature, body: &Body, local: LocalId) -> TokenStrea
 //     } } }
 // Dropping the future drops what its state holds, in rustc's order, the pinned locals among
 // the others.
-fn drop_impl(body: &Body, facts: &super::flow::Facts, layout: &Layout, state: &Ident, frame_type: &TokenStream, generics: &TokenStream, has_prefix: bool) -> TokenStream {
+fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &Ident, frame_type: &TokenStream, generics: &TokenStream, has_prefix: bool) -> TokenStream {
     let names = &layout.names;
     let state_place = if has_prefix { quote!((*this).__state) } else { quote!(*this) };
     let drop_local = |local: LocalId| -> TokenStream {
@@ -281,7 +282,7 @@ fn drop_impl(body: &Body, facts: &super::flow::Facts, layout: &Layout, state: &I
     let unresumed_fields: Vec<&Ident> = body.params.iter().filter(|&&p| !layout.pinned(p)).map(|&p| &names.fields[p]).collect();
     // Never polled: the parameters go in declaration order, as rustc's captured upvars do.
     let unresumed_drops: Vec<TokenStream> = body.params.iter().map(|&p| drop_local(p)).collect();
-    let suspended = layout.states.iter().enumerate().filter(|(k, _)| facts.reachable[*k]).map(|(k, shape)| {
+    let suspended = layout.states.iter().enumerate().filter(|(k, _)| emitted.contains(k)).map(|(k, shape)| {
         let variant = format_ident!("Suspend{}", k);
         let mut fields = vec![quote!(__awaitee)];
         let mut drops = vec![quote!(__awaitee.assume_init_drop();)];

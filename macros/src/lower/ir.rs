@@ -158,6 +158,7 @@ pub struct Arm {
 }
 
 /// A syn expression without `.await`, and what it does with the body's locals.
+#[derive(Clone)]
 pub struct Plain {
     pub expr: syn::Expr,
     pub events: Vec<Event>,
@@ -213,6 +214,67 @@ pub struct Use {
 }
 
 impl Plain {
+    /// Whether the code can finish normally: the same events the dataflow reads, so code that
+    /// follows a plain expression is emitted exactly where the analyses see it reachable.
+    pub fn completes(&self) -> bool {
+        /// Whether the events can fall through, and the jumps that leave them.
+        fn flow(events: &[Event]) -> (bool, Vec<&Jump>) {
+            let mut exits = Vec::new();
+            for event in events {
+                let falls = match event {
+                    Event::Use(_) => true,
+                    Event::Jump(jump) => {
+                        exits.push(jump);
+                        false
+                    }
+                    Event::Branch(arms) => {
+                        let mut falls = arms.len() < 2;
+                        for arm in arms {
+                            let (arm_falls, arm_exits) = flow(arm);
+                            falls |= arm_falls;
+                            exits.extend(arm_exits);
+                        }
+                        falls
+                    }
+                    Event::Loop { label, may_skip, body } => {
+                        let (_, inner) = flow(body);
+                        let mut broken = *may_skip;
+                        for jump in inner {
+                            let (Jump::Break(target) | Jump::Continue(target)) = jump else {
+                                exits.push(jump);
+                                continue;
+                            };
+                            if target.is_none() || target == label {
+                                broken |= matches!(jump, Jump::Break(_));
+                            } else {
+                                exits.push(jump);
+                            }
+                        }
+                        broken
+                    }
+                    Event::Labeled { label, body } => {
+                        let (mut falls, inner) = flow(body);
+                        for jump in inner {
+                            if let Jump::Break(Some(target)) = jump
+                                && target == label
+                            {
+                                falls = true;
+                            } else {
+                                exits.push(jump);
+                            }
+                        }
+                        falls
+                    }
+                };
+                if !falls {
+                    return (false, exits);
+                }
+            }
+            (true, exits)
+        }
+        flow(&self.events).0
+    }
+
     /// Every use, in order, whatever the control flow.
     pub fn uses(&self) -> Vec<&Use> {
         fn collect<'a>(events: &'a [Event], into: &mut Vec<&'a Use>) {

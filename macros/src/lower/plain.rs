@@ -37,11 +37,13 @@ pub struct JumpTarget {
     pub continue_to: Option<syn::Lifetime>,
     /// Whether the emitted code breaks out of it: a loop nothing breaks out of never ends.
     pub broken: std::rc::Rc<std::cell::Cell<bool>>,
+    /// Whether the emitted code continues it.
+    pub continued: std::rc::Rc<std::cell::Cell<bool>>,
 }
 
 impl JumpTarget {
     pub fn new(label: Option<String>, is_loop: bool, break_to: Option<syn::Lifetime>, continue_to: Option<syn::Lifetime>) -> Self {
-        JumpTarget { label, is_loop, break_to, continue_to, broken: Default::default() }
+        JumpTarget { label, is_loop, break_to, continue_to, broken: Default::default(), continued: Default::default() }
     }
 }
 
@@ -57,6 +59,8 @@ pub struct Context<'a> {
     pub resolve: &'a dyn Fn(&str) -> Option<LocalId>,
     /// A block's tail: its hoisted temporaries are moved back into temporaries (`{ __temp0 }`).
     pub rematerialize: bool,
+    /// The locals the emitted code assigns whole, recorded here.
+    pub assigned: &'a std::cell::RefCell<Vec<LocalId>>,
 }
 
 pub fn body_label() -> syn::Lifetime {
@@ -110,6 +114,9 @@ impl Rewrite<'_, '_> {
 
 impl Handler for Rewrite<'_, '_> {
     fn local(&mut self, local: LocalId, kind: UseKind, at: &At, span: Span) -> Option<TokenStream> {
+        if kind == UseKind::Assign {
+            self.cx.assigned.borrow_mut().push(local);
+        }
         let name = &self.cx.names[local];
         match self.cx.layout.locals[local] {
             Placement::Pinned { flagged, .. } => {
@@ -167,6 +174,7 @@ impl Handler for Rewrite<'_, '_> {
             }
             Exit::Continue { label, span } if !inside => {
                 let target = self.jump_target(label, false)?;
+                target.continued.set(true);
                 let to = target.continue_to.as_ref()?;
                 Some(quote_spanned!(span=> break #to))
             }

@@ -86,6 +86,10 @@ pub struct Emitter<'a> {
     suspensions: std::collections::BTreeSet<AwaitId>,
     /// Emitting a block's tail whose hoisted temporaries go back into temporaries.
     rematerialize: bool,
+    /// Every suspension point some emitted code suspends at (its variant is written).
+    pub emitted: std::collections::BTreeSet<AwaitId>,
+    /// The locals the code emitted so far assigns whole (see `statements`).
+    assigned: std::cell::RefCell<Vec<LocalId>>,
 }
 
 /// What a pinned local's slot holds when its guard is made.
@@ -129,7 +133,7 @@ impl<'a> Emitter<'a> {
                 _ => local.name.clone(),
             })
             .collect();
-        Emitter { body, facts, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false }
+        Emitter { body, facts, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, emitted: Default::default(), assigned: Default::default() }
     }
 
     // ---- entries ------------------------------------------------------------------------------
@@ -175,7 +179,7 @@ impl<'a> Emitter<'a> {
     pub fn suspended(&mut self, k: AwaitId) -> TokenStream {
         let state = self.state.clone();
         let variant = format_ident!("Suspend{}", k);
-        if !self.facts.reachable[k] {
+        if !self.facts.reachable[k] || !self.emitted.contains(&k) {
             // No path reaches this `.await` (it follows code that always jumps away): the
             // future is never in this state.
             return quote!(#state::#variant { .. } => ::core::unreachable!(),);
@@ -246,7 +250,8 @@ impl<'a> Emitter<'a> {
         self.guards.push(Vec::new());
         // Declarations without a value (`let x;`), kept only if the code after them names the
         // local: nothing else would give it a type in this arm.
-        let mut parts: Vec<(TokenStream, Option<Ident>)> = Vec::new();
+        let mut parts: Vec<(TokenStream, Option<LocalId>)> = Vec::new();
+        let assigned_before = self.assigned.borrow().len();
         let mut out = TokenStream::new();
         let start = match mode {
             Mode::Forward => 0,
@@ -261,30 +266,36 @@ impl<'a> Emitter<'a> {
                 match stmt {
                     Stmt::Let(local) => {
                         for &binding in &local.bindings {
-                            let deferred = self.unsaved_movable(binding, k).then(|| self.names[binding].clone());
+                            let deferred = self.unsaved_movable(binding, k).then_some(binding);
                             parts.push((self.redeclare(binding, mode), deferred));
                         }
                     }
                     Stmt::Item(item) if is_macro_rules(item) => parts.push((self.item(item), None)),
-                    Stmt::Param(param) => parts.push((self.redeclare(*param, mode), None)),
+                    Stmt::Param(param) => {
+                        let deferred = self.unsaved_movable(*param, k).then_some(*param);
+                        parts.push((self.redeclare(*param, mode), deferred));
+                    }
                     _ => {}
                 }
             }
         }
         let mut diverges = false;
+        let mut marks = Vec::new();
         let last = stmts.len().saturating_sub(1);
         for (index, stmt) in stmts.iter().enumerate().skip(start) {
             let mode = if index == start { mode } else { Mode::Forward };
             self.rematerialize = rematerialize && index == last;
             let deferred = match stmt {
                 Stmt::Let(Let { init: None, bindings, .. }) if bindings.len() == 1 && !self.layout.pinned(bindings[0]) => {
-                    Some(self.names[bindings[0]].clone())
+                    Some(bindings[0])
                 }
                 _ => None,
             };
+            let mark = self.assigned.borrow().len();
             let code = self.stmt(stmt, mode);
             self.rematerialize = false;
             parts.push((code.tokens, deferred));
+            marks.push(mark);
             if code.diverges {
                 diverges = true;
                 break;
@@ -292,13 +303,20 @@ impl<'a> Emitter<'a> {
         }
         self.scopes.pop();
         self.guards.pop();
-        for index in 0..parts.len() {
-            let keep = match &parts[index].1 {
-                Some(name) => parts[index + 1..].iter().any(|(tokens, _)| names_ident(tokens, name)),
+        // A declaration without a value is kept if the code after it (in this block, in this
+        // arm) assigns the local: nothing else would give it a type here.
+        let assigned = self.assigned.borrow()[assigned_before..].to_vec();
+        let prefix_parts = parts.len() - marks.len();
+        for (index, (tokens, deferred)) in parts.into_iter().enumerate() {
+            let keep = match deferred {
+                Some(local) => {
+                    let after = if index < prefix_parts { 0 } else { marks[index - prefix_parts] - assigned_before };
+                    assigned[after.min(assigned.len())..].contains(&local)
+                }
                 None => true,
             };
             if keep {
-                out.extend(parts[index].0.clone());
+                out.extend(tokens);
             }
         }
         Code { tokens: out, diverges }
@@ -531,7 +549,7 @@ impl<'a> Emitter<'a> {
 
     fn expr(&mut self, expr: &Expr, mode: Mode) -> Code {
         match expr {
-            Expr::Plain(plain) => Code::plain(self.plain(plain)),
+            Expr::Plain(plain) => Code { tokens: self.plain(plain), diverges: !plain.completes() },
             Expr::Await { base, id } => {
                 if mode == Mode::Resume(*id) {
                     return Code::plain(self.resumed_value(*id));
@@ -542,14 +560,7 @@ impl<'a> Emitter<'a> {
                 }
                 Code::diverging(self.suspend(*id, base.tokens))
             }
-            Expr::Template { code, hole } => {
-                let hole = self.expr(hole, mode);
-                if hole.diverges {
-                    return hole;
-                }
-                let code = self.plain(code);
-                Code::plain(fill_hole(code, hole.tokens))
-            }
+            Expr::Template { code, hole } => self.template(code, hole, mode),
             Expr::Block(block) => self.block(block, mode),
             Expr::Labeled { label, block } => {
                 let target = JumpTarget::new(Some(label.name.ident.to_string()), false, None, None);
@@ -626,6 +637,11 @@ impl<'a> Emitter<'a> {
                     let name = &self.names[local];
                     return Code::plain(quote!({ let __assigned = #value; unsafe { #name.set(__assigned) } }));
                 }
+                if let Some(local) = assigned
+                    && op.to_string() == "="
+                {
+                    self.assigned.borrow_mut().push(local);
+                }
                 let place = self.plain(place);
                 Code::plain(quote!(#place #op (#value)))
             }
@@ -650,6 +666,15 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    fn template(&mut self, code: &Plain, hole: &Expr, mode: Mode) -> Code {
+        let hole = self.expr(hole, mode);
+        if hole.diverges {
+            return hole;
+        }
+        let code = self.plain(code);
+        Code::plain(fill_hole(code, hole.tokens))
+    }
+
     fn if_expr(&mut self, cond: &Expr, bindings: &[LocalId], then: &Block, otherwise: Option<&Expr>, mode: Mode) -> Code {
         if let Mode::Resume(k) = mode {
             if block_has(then, k) {
@@ -672,7 +697,23 @@ impl<'a> Emitter<'a> {
                 return self.expr(otherwise, mode);
             }
         }
-        let cond = self.expr(cond, mode);
+        let pinned: Vec<LocalId> = bindings.iter().copied().filter(|&b| self.layout.pinned(b)).collect();
+        let rename = |code: &Plain| {
+            let mut code = code.clone();
+            rename_condition(&mut code.expr, bindings, &self.names, &pinned, &self.renamed);
+            code
+        };
+        let cond = match cond {
+            Expr::Plain(code) => {
+                let code = rename(code);
+                Code { tokens: self.plain(&code), diverges: !code.completes() }
+            }
+            Expr::Template { code, hole } => {
+                let code = rename(code);
+                self.template(&code, hole, mode)
+            }
+            other => self.expr(other, mode),
+        };
         if cond.diverges {
             return cond;
         }
@@ -778,11 +819,12 @@ impl<'a> Emitter<'a> {
             let iteration = syn::Lifetime::new(&format!("'__iteration{n}"), Span::mixed_site());
             let target = JumpTarget::new(name.clone(), true, Some(whole.clone()), Some(iteration.clone()));
             let rest_broken = target.broken.clone();
+            let rest_continued = target.continued.clone();
             self.jumps.push(target);
             let rest = self.block(body, mode);
             self.jumps.pop();
             let rest_tokens = rest.tokens;
-            if rest.diverges {
+            if rest.diverges && !rest_continued.get() {
                 return Code { tokens: quote!(#whole: { #rest_tokens }), diverges: !rest_broken.get() };
             }
             let target = JumpTarget::new(name, true, None, None);
@@ -826,6 +868,7 @@ impl<'a> Emitter<'a> {
             jumps: &self.jumps,
             resolve: &resolve,
             rematerialize: self.rematerialize,
+            assigned: &self.assigned,
         };
         plain::rewrite(&cx, plain)
     }
@@ -839,6 +882,7 @@ impl<'a> Emitter<'a> {
     //       suspend(__state, Suspend_K { __awaitee, x, y }); continue '__resume; }
     fn suspend(&mut self, k: AwaitId, awaitee: TokenStream) -> TokenStream {
         self.suspensions.insert(k);
+        self.emitted.insert(k);
         let span = self.body.awaits[k].span;
         let forget: Vec<TokenStream> = self
             .guards
@@ -1016,36 +1060,59 @@ fn rename_bindings(pat: &mut syn::Pat, bindings: &[LocalId], names: &[Ident], pi
     if pinned.is_empty() && bindings.iter().all(|&b| !renamed[b]) {
         return;
     }
-    struct Renamer<'a> {
-        bindings: &'a [LocalId],
-        names: &'a [Ident],
-        pinned: &'a [LocalId],
-        renamed: &'a [bool],
-        index: usize,
-    }
-    impl syn::visit_mut::VisitMut for Renamer<'_> {
-        fn visit_pat_ident_mut(&mut self, ident: &mut syn::PatIdent) {
-            let binds = ident.subpat.is_some() || ident.by_ref.is_some() || ident.mutability.is_some() || super::walk::is_binding_name(&ident.ident);
-            if binds {
-                if let Some(&local) = self.bindings.get(self.index) {
-                    if self.pinned.contains(&local) {
-                        ident.ident = pinned_init_name(&self.names[local]);
-                        ident.mutability = None;
-                    } else if self.renamed[local] {
-                        ident.ident = self.names[local].clone();
-                    }
-                }
-                self.index += 1;
-            }
-            syn::visit_mut::visit_pat_ident_mut(self, ident);
-        }
-        fn visit_field_pat_mut(&mut self, field: &mut syn::FieldPat) {
-            field.colon_token.get_or_insert_with(Default::default);
-            syn::visit_mut::visit_field_pat_mut(self, field);
-        }
-        fn visit_expr_mut(&mut self, _: &mut syn::Expr) {}
-    }
     syn::visit_mut::VisitMut::visit_pat_mut(&mut Renamer { bindings, names, pinned, renamed, index: 0 }, pat);
+}
+
+/// The `let` patterns of an `if` condition (a `let` chain), their bindings renamed in order.
+fn rename_condition(cond: &mut syn::Expr, bindings: &[LocalId], names: &[Ident], pinned: &[LocalId], renamed: &[bool]) {
+    fn walk(expr: &mut syn::Expr, renamer: &mut Renamer<'_>) {
+        match expr {
+            syn::Expr::Binary(binary) if matches!(binary.op, syn::BinOp::And(_)) => {
+                walk(&mut binary.left, renamer);
+                walk(&mut binary.right, renamer);
+            }
+            syn::Expr::Paren(paren) => walk(&mut paren.expr, renamer),
+            syn::Expr::Let(binding) => syn::visit_mut::VisitMut::visit_pat_mut(renamer, &mut binding.pat),
+            _ => {}
+        }
+    }
+    if pinned.is_empty() && bindings.iter().all(|&b| !renamed[b]) {
+        return;
+    }
+    walk(cond, &mut Renamer { bindings, names, pinned, renamed, index: 0 });
+}
+
+/// Gives each binding of a pattern, in order, its emitted name: `__init_x` for a pinned local
+/// (moved into its slot after), the field's name for a renamed one.
+struct Renamer<'a> {
+    bindings: &'a [LocalId],
+    names: &'a [Ident],
+    pinned: &'a [LocalId],
+    renamed: &'a [bool],
+    index: usize,
+}
+
+impl syn::visit_mut::VisitMut for Renamer<'_> {
+    fn visit_pat_ident_mut(&mut self, ident: &mut syn::PatIdent) {
+        let binds = ident.subpat.is_some() || ident.by_ref.is_some() || ident.mutability.is_some() || super::walk::is_binding_name(&ident.ident);
+        if binds {
+            if let Some(&local) = self.bindings.get(self.index) {
+                if self.pinned.contains(&local) {
+                    ident.ident = pinned_init_name(&self.names[local]);
+                    ident.mutability = None;
+                } else if self.renamed[local] {
+                    ident.ident = self.names[local].clone();
+                }
+            }
+            self.index += 1;
+        }
+        syn::visit_mut::visit_pat_ident_mut(self, ident);
+    }
+    fn visit_field_pat_mut(&mut self, field: &mut syn::FieldPat) {
+        field.colon_token.get_or_insert_with(Default::default);
+        syn::visit_mut::visit_field_pat_mut(self, field);
+    }
+    fn visit_expr_mut(&mut self, _: &mut syn::Expr) {}
 }
 
 /// Replaces the template's hole with the suspending operand's code.
@@ -1070,15 +1137,6 @@ fn single_local(place: &Plain) -> Option<LocalId> {
         (syn::Expr::Path(_), [use_]) => Some(use_.local),
         _ => None,
     }
-}
-
-/// Whether `tokens` contain the identifier `name`.
-fn names_ident(tokens: &TokenStream, name: &Ident) -> bool {
-    tokens.clone().into_iter().any(|token| match token {
-        TokenTree::Ident(ident) => ident == *name,
-        TokenTree::Group(group) => names_ident(&group.stream(), name),
-        _ => false,
-    })
 }
 
 fn is_macro_rules(item: &TokenStream) -> bool {

@@ -218,34 +218,6 @@ impl Builder {
         Ok((expr, hoisted))
     }
 
-    /// The temporaries an awaitee may borrow (`make().read().await`, `f(&make()).await`), as
-    /// hidden locals of the statement: they live across its suspension, as in rustc.
-    pub(super) fn hoist_awaitee_temporaries(&mut self, base: &SynExpr) -> SynExpr {
-        let mut base = base.clone();
-        let mut hoisted = Vec::new();
-        match &mut base {
-            SynExpr::MethodCall(call) => {
-                if super::walk::is_kept_receiver(&call.receiver, &call.method.to_string()) || is_projection(&call.receiver) {
-                    self.place_operand(&mut call.receiver, &mut hoisted);
-                }
-                for arg in &mut call.args {
-                    if let SynExpr::Reference(reference) = arg {
-                        self.place_operand(&mut reference.expr, &mut hoisted);
-                    }
-                }
-            }
-            SynExpr::Call(call) => {
-                for arg in &mut call.args {
-                    if let SynExpr::Reference(reference) = arg {
-                        self.place_operand(&mut reference.expr, &mut hoisted);
-                    }
-                }
-            }
-            _ => {}
-        }
-        base
-    }
-
     /// Walks the operands rustc evaluates into temporaries of the enclosing statement (not
     /// inside blocks, closures, branches or loops, which end their temporaries themselves).
     fn hoist_places(&mut self, expr: &mut SynExpr, hoisted: &mut Vec<LocalId>) {

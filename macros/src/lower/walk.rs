@@ -109,6 +109,18 @@ fn is_pointer_method(name: &str) -> bool {
     )
 }
 
+/// A method whose result is a view of its receiver (a reference or a borrowing iterator):
+/// nothing to drop, so nothing of it needs keeping to the end of the statement (keeping it
+/// would only keep a borrow in the state).
+fn is_view_method(name: &str) -> bool {
+    matches!(
+        name,
+        "as_ref" | "as_mut" | "as_str" | "as_slice" | "as_mut_slice" | "as_bytes" | "as_deref" | "as_deref_mut"
+            | "iter" | "iter_mut" | "chars" | "bytes" | "lines" | "keys" | "values" | "get" | "get_mut"
+            | "first" | "last" | "trim" | "split" | "windows" | "chunks"
+    )
+}
+
 /// A method receiver that is a value kept as a temporary of the statement (a `&self` method
 /// borrows it): not a place, not a receiver the method consumes by its name, not a smart
 /// pointer built for a `self: Box<Self>`-style method (`Arc::new(x).m()`), not a raw pointer
@@ -121,7 +133,7 @@ pub fn is_kept_receiver(receiver: &Expr, method: &str) -> bool {
         Expr::Call(call) => !["new", "pin", "new_unchecked"].iter().any(|ctor| {
             ["Box", "Arc", "Rc", "Pin"].iter().any(|ty| path_ends_with(&call.func, &[ty, ctor]))
         }),
-        Expr::MethodCall(call) => !is_pointer_method(&call.method.to_string()),
+        Expr::MethodCall(call) => !is_pointer_method(&call.method.to_string()) && !is_view_method(&call.method.to_string()),
         Expr::Paren(inner) => is_kept_receiver(&inner.expr, method),
         _ => true,
     }
