@@ -87,6 +87,15 @@ impl<F: Frame> Poison<F> {
     pub unsafe fn new(frame: *mut F) -> Self {
         Poison(frame)
     }
+
+    /// The body returned: the frame is `Returned` (what the state held was moved out or dropped).
+    #[inline(always)]
+    pub fn complete(self) {
+        let frame = self.0;
+        core::mem::forget(self);
+        // SAFETY: guaranteed by `new`.
+        unsafe { F::complete(frame) }
+    }
 }
 
 impl<F: Frame> Drop for Poison<F> {
@@ -141,25 +150,6 @@ pub unsafe fn take<T>(field: *mut T) -> T {
 pub unsafe fn suspend<S>(state: *mut S, next: S) {
     // SAFETY: guaranteed by the caller.
     unsafe { state.write(next) }
-}
-
-/// The awaitee completed: it is dropped where it was pinned. Then, unless pinned locals still
-/// live in the state's variant, the frame is `Panicked` until the body suspends or returns (and
-/// stays so if it unwinds), as rustc's coroutine is while it runs.
-///
-/// # Safety
-/// `awaitee` is initialised, in the pinned frame; the saved locals were moved out.
-#[inline(always)]
-pub unsafe fn leave<F: Frame, A>(frame: *mut F, awaitee: *mut A, poison: bool) {
-    // SAFETY: guaranteed by the caller; if the awaitee's drop unwinds, the guard poisons the
-    // frame (the locals are the body's, dropped by unwinding).
-    let guard = unsafe { Poison::new(frame) };
-    unsafe { core::ptr::drop_in_place(awaitee) };
-    if poison {
-        drop(guard);
-    } else {
-        core::mem::forget(guard);
-    }
 }
 
 /// A local that stays at one address in the frame (something may borrow it across a

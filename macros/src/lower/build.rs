@@ -1026,9 +1026,9 @@ fn desugar_let_chain(conditional: &syn::ExprIf, parts: &[&syn::Expr]) -> syn::Ex
         syn::Expr::Let(binding) => {
             collect_binding_idents(&binding.pat, &mut |ident, mutable, _| bound.push((ident.clone(), mutable)));
             let (pat, scrutinee) = (&binding.pat, &binding.expr);
-            quote!(let #pat = #scrutinee else { break #label ::core::option::Option::None };)
+            quote!(let #pat = #scrutinee else { break #label (::core::option::Option::None) };)
         }
-        cond => quote!(if !(#cond) { break #label ::core::option::Option::None; }),
+        cond => quote!(if !(#cond) { break #label (::core::option::Option::None); }),
     });
     let steps: Vec<TokenStream> = steps.collect();
     let values = bound.iter().map(|(ident, _)| ident);

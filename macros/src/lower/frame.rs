@@ -36,8 +36,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
     let names = &layout.names;
     let state = &signature.types.state;
     let frame_struct = &signature.types.frame;
-    let manual = layout.manual_drop;
-    let wrap = |param: &Ident| if manual { quote!(::core::mem::MaybeUninit<#param>) } else { quote!(#param) };
+    let wrap = |param: &Ident| quote!(::core::mem::MaybeUninit<#param>);
 
     // The resume function: an arm per state, in an order where each state's fields are written
     // (their types inferred) before an arm reads them.
@@ -155,7 +154,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
             }
         }
     };
-    let drop_impl = manual.then(|| drop_impl(body, &emitter.emitted, layout, state, &frame_type, &frame_generics, has_prefix));
+    let drop_impl = drop_impl(body, &emitter.emitted, layout, state, &frame_type, &frame_generics, has_prefix);
 
     let state_pointer = if has_prefix { quote!(unsafe { &raw mut (*__frame).__state }) } else { quote!(__frame) };
     let resume = resume_label();
@@ -165,7 +164,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
         let values = movable_params.iter().map(|&p| {
             let field = &names.fields[p];
             let value = param_value(signature, body, p);
-            if manual { quote!(#field: ::core::mem::MaybeUninit::new(#value)) } else { quote!(#field: #value) }
+            quote!(#field: ::core::mem::MaybeUninit::new(#value))
         });
         quote!(#state::Unresumed { #(#values,)* })
     };
@@ -215,11 +214,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
             #drop_impl
             // The user's code is linted in the never-run copy above; lints here would repeat
             // them or point at the state machine's own shape.
-            #[allow(
-                unused_unsafe, unused_parens, unused_braces, unused_mut, unused_variables, unused_labels,
-                redundant_semicolons, unused_assignments, unreachable_code, unreachable_patterns,
-                clippy::all
-            )]
+            #[allow(unused, clippy::all)]
             let __future = ::unasync::__private::Machine::new(#initial_frame, move |__frame, __cx| #output_annotation {
                 let __state = #state_pointer;
                 #resume: loop {

@@ -34,8 +34,6 @@ pub struct Layout {
     pub states: Vec<State>,
     /// Pinned locals in the prefix, in declaration order.
     pub prefix: Vec<LocalId>,
-    /// Whether the frame drops its fields by a `Drop` impl (pinned locals that need dropping).
-    pub manual_drop: bool,
     /// Field and type parameter names, per local, and per awaitee.
     pub names: Names,
 }
@@ -186,9 +184,8 @@ pub fn layout(body: &Body, facts: &Facts) -> Layout {
         })
         .collect();
 
-    let manual_drop = (0..count).any(|local| pinned[local] && !body.locals[local].trivially_dropped);
     let names = names(body);
-    Layout { locals, states, prefix, manual_drop, names }
+    Layout { locals, states, prefix, names }
 }
 
 /// Field names (the local's, made unique) and type parameter names (its capitalised).

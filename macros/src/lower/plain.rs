@@ -163,14 +163,14 @@ impl Handler for Rewrite<'_, '_> {
         match exit {
             Exit::Return { value, span } => {
                 let value = value.map_or_else(|| quote!(()), ToTokens::to_token_stream);
-                Some(quote_spanned!(span=> break #body #value))
+                Some(break_with(&body, Some(value), span))
             }
             Exit::Try { operand, span } => Some(try_operator(operand.to_token_stream(), span)),
             Exit::Break { label, value, span } if !inside => {
                 let target = self.jump_target(label, true)?;
                 target.broken.set(true);
                 let to = target.break_to.as_ref()?;
-                Some(quote_spanned!(span=> break #to #value))
+                Some(break_with(to, value.map(ToTokens::to_token_stream), span))
             }
             Exit::Continue { label, span } if !inside => {
                 let target = self.jump_target(label, false)?;
@@ -231,9 +231,18 @@ pub fn try_operator(value: TokenStream, span: Span) -> TokenStream {
         match ::unasync::__private::branch(#value) {
             ::core::ops::ControlFlow::Continue(value) => value,
             ::core::ops::ControlFlow::Break(residual) => {
-                break #body ::unasync::__private::from_residual(residual)
+                break #body (::unasync::__private::from_residual(residual))
             }
         }
+    }
+}
+
+/// `break 'label value`, the value in parentheses: syn (so the inspector) reads
+/// `break 'label ::path` as a labeled loop.
+pub fn break_with(label: &impl ToTokens, value: Option<TokenStream>, span: Span) -> TokenStream {
+    match value {
+        Some(value) => quote_spanned!(span=> break #label (#value)),
+        None => quote_spanned!(span=> break #label),
     }
 }
 

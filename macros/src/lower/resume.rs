@@ -105,7 +105,11 @@ enum Slot {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Guard {
     Local(LocalId),
+    /// The variant of a pinned local is the state while it lives (see `enter_early`).
     Poison,
+    /// The arm's guard: the body runs on the state it resumed from (its content moved out),
+    /// which becomes `Panicked` only if the body unwinds, as rustc's cleanup does.
+    Unwind,
 }
 
 impl<'a> Emitter<'a> {
@@ -167,10 +171,6 @@ impl<'a> Emitter<'a> {
             }
             _ => self.redeclare(param, mode),
         };
-        // After the last parameter left `Unresumed`, the state is `Panicked` while the body runs.
-        if mode == Mode::Forward && self.body.params.last() == Some(&param) {
-            out.extend(quote!(unsafe { ::unasync::__private::Frame::poison(__frame) };));
-        }
         out
     }
 
@@ -185,14 +185,10 @@ impl<'a> Emitter<'a> {
             return quote!(#state::#variant { .. } => ::core::unreachable!(),);
         }
         let fields = self.variant_fields(k);
-        let awaitee = self.awaitee_pointer();
-        let body = self.root(Mode::Resume(k));
+                let body = self.root(Mode::Resume(k));
         quote! {
             #state::#variant { #(#fields,)* .. } => {
-                let __awaited = match unsafe { ::unasync::__private::poll_awaitee(__frame, #awaitee, __cx) } {
-                    ::core::task::Poll::Ready(value) => value,
-                    ::core::task::Poll::Pending => return ::core::task::Poll::Pending,
-                };
+                let __awaited = ::core::task::ready!(unsafe { ::unasync::__private::poll_awaitee(__frame, __awaitee.as_mut_ptr(), __cx) });
                 #body
             }
         }
@@ -210,7 +206,7 @@ impl<'a> Emitter<'a> {
     /// The body's block, as the value of `'__body`, then the future completes.
     fn root(&mut self, mode: Mode) -> TokenStream {
         self.scopes = vec![Vec::new()];
-        self.guards = vec![Vec::new()];
+        self.guards = vec![vec![Guard::Unwind]];
         self.jumps.clear();
         let label = body_label();
         let contents = self.contents(&self.body.block, mode, true);
@@ -220,8 +216,9 @@ impl<'a> Emitter<'a> {
         let mut braces = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, contents.tokens);
         braces.set_span(self.body.block.span);
         quote! {
+            let __unwind = unsafe { ::unasync::__private::Poison::new(__frame) };
             let __returned = #label: { #braces };
-            unsafe { ::unasync::__private::Frame::complete(__frame) };
+            __unwind.complete();
             return ::core::task::Poll::Ready(__returned);
         }
     }
@@ -257,9 +254,6 @@ impl<'a> Emitter<'a> {
             Mode::Forward => 0,
             Mode::Resume(k) => stmts.iter().position(|s| stmt_has(s, k)).expect("the resumed statement"),
         };
-        if root && self.body.params.is_empty() && mode == Mode::Forward {
-            out.extend(quote!(unsafe { ::unasync::__private::Frame::poison(__frame) };));
-        }
         parts.push((std::mem::take(&mut out), None));
         if let Mode::Resume(k) = mode {
             for stmt in &stmts[..start] {
@@ -552,7 +546,7 @@ impl<'a> Emitter<'a> {
             Expr::Plain(plain) => Code { tokens: self.plain(plain), diverges: !plain.completes() },
             Expr::Await { base, id } => {
                 if mode == Mode::Resume(*id) {
-                    return Code::plain(self.resumed_value(*id));
+                    return Code::plain(self.resumed_value());
                 }
                 let base = self.expr(base, mode);
                 if base.diverges {
@@ -593,7 +587,7 @@ impl<'a> Emitter<'a> {
                     Some(to) => quote!(#to),
                     None => quote!(#label),
                 };
-                Code::diverging(quote_spanned!(*span=> break #to #value))
+                Code::diverging(plain::break_with(&to, value, *span))
             }
             Expr::Continue { label, span } => {
                 let target = self.jump_target(label.as_ref(), false);
@@ -613,8 +607,7 @@ impl<'a> Emitter<'a> {
                     }
                     None => quote!(()),
                 };
-                let label = body_label();
-                Code::diverging(quote_spanned!(*span=> break #label #value))
+                Code::diverging(plain::break_with(&body_label(), Some(value), *span))
             }
             Expr::Try { operand, span } => {
                 let operand = self.expr(operand, mode);
@@ -894,6 +887,7 @@ impl<'a> Emitter<'a> {
                     quote!(::core::mem::forget(#name);)
                 }
                 Guard::Poison => quote!(::core::mem::forget(__poison);),
+                Guard::Unwind => quote!(::core::mem::forget(__unwind);),
             })
             .collect();
         let state = &self.state;
@@ -908,7 +902,7 @@ impl<'a> Emitter<'a> {
             }
             quote!(unsafe { #(#writes)* })
         } else {
-            let wrap = |value: TokenStream| if self.layout.manual_drop { quote!(::core::mem::MaybeUninit::new(#value)) } else { value };
+            let wrap = |value: TokenStream| quote!(::core::mem::MaybeUninit::new(#value));
             let mut fields = vec![{
                 let value = wrap(quote!(__awaitee));
                 quote!(__awaitee: #value)
@@ -935,10 +929,8 @@ impl<'a> Emitter<'a> {
     }
 
     /// The value of the `.await` the arm resumed at: the awaitee is dropped where it was pinned.
-    fn resumed_value(&self, k: AwaitId) -> TokenStream {
-        let awaitee = self.awaitee_pointer();
-        let poison = !self.layout.entered_early(k);
-        quote!({ unsafe { ::unasync::__private::leave(__frame, #awaitee, #poison) }; __awaited })
+    fn resumed_value(&self) -> TokenStream {
+        quote!({ unsafe { __awaitee.assume_init_drop() }; __awaited })
     }
 
     // ---- the frame ----------------------------------------------------------------------------
@@ -1020,15 +1012,7 @@ impl<'a> Emitter<'a> {
     }
 
     fn take_field(&self, field: &Ident) -> TokenStream {
-        if self.layout.manual_drop {
-            quote!(unsafe { #field.assume_init_read() })
-        } else {
-            quote!(unsafe { ::unasync::__private::take(#field) })
-        }
-    }
-
-    fn awaitee_pointer(&self) -> TokenStream {
-        if self.layout.manual_drop { quote!(__awaitee.as_mut_ptr()) } else { quote!(__awaitee) }
+        quote!(unsafe { #field.assume_init_read() })
     }
 }
 
