@@ -8,9 +8,12 @@ use std::path::PathBuf;
 
 use syn::{ImplItem, Item, TraitItem, Type};
 
-use crate::cargo_run::{self, Mode, Selection};
+use crate::cmd::inspect;
 use crate::error::{Error, Exit};
-use crate::inspect;
+use crate::model::{Future, FutureKind};
+use crate::names::{path_suffix_match, source_path};
+use crate::read::capture_crate;
+use crate::read::cargo_run::{self, Mode, Selection};
 use crate::render;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -116,7 +119,7 @@ pub fn functions(src: &str) -> Result<Vec<Found>, Error> {
 /// Functions whose path is `path` or ends with `::path`; an exact match wins.
 pub fn find(fns: Vec<Found>, path: &str) -> Result<Found, Error> {
     let path = path.trim_start_matches("crate::");
-    let mut hits: Vec<Found> = fns.into_iter().filter(|f| crate::analysis::path_suffix_match(&f.path, path)).collect();
+    let mut hits: Vec<Found> = fns.into_iter().filter(|f| path_suffix_match(&f.path, path)).collect();
     if hits.iter().filter(|f| f.path == path).count() == 1 {
         let i = hits.iter().position(|f| f.path == path).expect("one exact match");
         return Ok(hits.swap_remove(i));
@@ -151,7 +154,7 @@ pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
             let mut v = Vec::new();
             for f in &out.files {
                 let src = std::fs::read_to_string(f).map_err(|e| Error::io(&format!("reading {}", f.display()), e))?;
-                v.push((inspect::capture_crate(f), src));
+                v.push((capture_crate(f), src));
             }
             if !verbose && let Some(dir) = out.files.first().and_then(|f| f.parent()) {
                 let _ = std::fs::remove_dir_all(dir);
@@ -181,7 +184,7 @@ pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
     };
     // Layouts the function's own crate printed, and those other crates of the build printed
     // for it (a generic library fn instantiated by a binary: `mini_redis::server::run<..>`).
-    let futures: Vec<crate::model::Future> = match &found.krate {
+    let futures: Vec<Future> = match &found.krate {
         Some(k) => {
             let prefix = format!("{k}::");
             futures
@@ -189,13 +192,13 @@ pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
                 .filter(|f| {
                     f.krate.is_none()
                         || f.krate.as_ref() == Some(k)
-                        || f.path.as_deref().is_some_and(|p| crate::desugared::source_path(p).starts_with(&prefix))
+                        || f.path.as_deref().is_some_and(|p| source_path(p).starts_with(&prefix))
                 })
                 .collect()
         }
         None => futures,
     };
-    let mine = inspect::futures_for_path(&futures, &found.path);
+    let mine = futures_for_path(&futures, &found.path);
     if mine.is_empty() {
         println!(
             "// rustc laid out no future for `{}`: it is not an async fn (nor a #[unasync::desugar] one), \
@@ -205,30 +208,57 @@ pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
     } else {
         println!("// rustc's layout:");
         for f in &mine {
-            print!("{}", render::detail(f, st));
+            print!("{}", render::table::detail(f, st));
         }
     }
     // The same source compiled the other way (the fixtures' `native::X` / `desugared::X`).
-    if let Some(twin) = inspect::twin_path(&found.path) {
-        let others = inspect::futures_for_path(&futures, &twin);
+    if let Some(twin) = twin_path(&found.path) {
+        let others = futures_for_path(&futures, &twin);
         if !others.is_empty() {
             println!();
             println!("// rustc's layout of its twin `{twin}`:");
             for f in &others {
-                print!("{}", render::detail(f, st));
+                print!("{}", render::table::detail(f, st));
             }
-            let (n, d): (Vec<&crate::model::Future>, Vec<&crate::model::Future>) = mine
+            let (n, d): (Vec<&Future>, Vec<&Future>) = mine
                 .iter()
                 .chain(others.iter())
-                .partition(|f| f.kind != crate::model::FutureKind::Desugared);
+                .partition(|f| f.kind != FutureKind::Desugared);
             if !n.is_empty() && !d.is_empty() {
                 println!();
                 println!("// side by side:");
-                print!("{}", render::side_by_side(&n, &d, st));
+                print!("{}", render::pair::side_by_side(&n, &d, st));
             }
         }
     }
     Ok(())
+}
+
+/// Used by `expand`: futures belonging to the fn at `path` (rustc may print trimmed paths;
+/// `<T as Trait>::f` matches `T::f`), native and desugared, sorted by type name.
+pub fn futures_for_path<'a>(futures: &'a [Future], path: &str) -> Vec<&'a Future> {
+    let path = source_path(path);
+    let mut v: Vec<&Future> = futures
+        .iter()
+        .filter(|f| {
+            f.path.as_deref().is_some_and(|p| {
+                let p = source_path(p);
+                path_suffix_match(&path, &p) || path_suffix_match(&p, &path)
+            })
+        })
+        .collect();
+    v.sort_by(|a, b| a.ty.cmp(&b.ty));
+    v
+}
+
+/// The fixtures convention: `desugared::X` and `native::X` are the same source compiled twice.
+/// Returns the other one's path, if `path` has such a segment.
+pub fn twin_path(path: &str) -> Option<String> {
+    let segs: Vec<&str> = path.split("::").collect();
+    let i = segs.iter().position(|s| *s == "desugared" || *s == "native")?;
+    let mut t: Vec<String> = segs.iter().map(|s| s.to_string()).collect();
+    t[i] = if segs[i] == "desugared" { "native" } else { "desugared" }.to_string();
+    Some(t.join("::"))
 }
 
 #[cfg(test)]

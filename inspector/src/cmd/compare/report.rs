@@ -1,0 +1,55 @@
+//! The table `compare` prints.
+
+use std::fmt::Write as _;
+
+/// One row of the report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Row {
+    pub function: String,
+    pub rustc: Option<u64>,
+    pub desugared: Option<u64>,
+    /// Why the function stayed native in the copy.
+    pub error: Option<String>,
+}
+
+/// The table `compare` prints.
+pub fn render(rows: &[Row]) -> String {
+    let mut out = String::new();
+    let w = rows.iter().map(|r| r.function.chars().count()).max().unwrap_or(8).max(8);
+    let _ = writeln!(out, "{:<w$}  {:>6}  {:>9}  {:>5}  NOTE", "FUNCTION", "RUSTC", "DESUGARED", "RATIO");
+    let (mut tn, mut td, mut n) = (0, 0, 0);
+    let opt = |x: Option<u64>| x.map(|x| x.to_string()).unwrap_or_else(|| "-".into());
+    for r in rows {
+        let ratio = match (r.rustc, r.desugared) {
+            (Some(a), Some(b)) if a > 0 => {
+                tn += a;
+                td += b;
+                n += 1;
+                format!("{:.2}", b as f64 / a as f64)
+            }
+            _ => "-".into(),
+        };
+        let note = match (&r.error, r.rustc, r.desugared) {
+            (Some(e), _, _) => format!("stays native: {e}"),
+            (None, None, _) => {
+                "rustc laid out no async fn body for it (generic and not instantiated, unused, or rewritten by another attribute such as #[tokio::main])".into()
+            }
+            (None, _, None) => "no desugared layout (never instantiated?)".into(),
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "{:<w$}  {:>6}  {:>9}  {:>5}  {note}", r.function, opt(r.rustc), opt(r.desugared), ratio);
+    }
+    let ratio = if tn > 0 { format!("{:.2}", td as f64 / tn as f64) } else { "-".into() };
+    let native = rows.iter().filter(|r| r.error.is_some()).count();
+    let _ = writeln!(
+        out,
+        "{:<w$}  {:>6}  {:>9}  {:>5}  {n} of {} functions desugared and measured ({native} stay native)",
+        "TOTAL",
+        tn,
+        td,
+        ratio,
+        rows.len()
+    );
+    out.lines().map(|l| l.trim_end().to_string() + "\n").collect()
+}
+

@@ -1,0 +1,140 @@
+//! `cargo unasync inspect`: read -> parse -> analyse -> select -> render.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use crate::analyse::prepare;
+use crate::error::{Error, Exit};
+use crate::model::Future;
+use crate::parse::captures::read_files;
+use crate::read::cargo_run::{self, Mode, Selection};
+use crate::render::{self, Style};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct InspectArgs {
+    /// Only futures whose type name contains this substring (e.g. `connection::`, `read_frame`)
+    pub filter: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Show only the N largest futures
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// CI gate: exit 1, printing each offender's breakdown, if a future is larger than BYTES
+    #[arg(long, value_name = "BYTES")]
+    pub max_size: Option<u64>,
+    /// Table: one line per future, no per-state breakdown
+    #[arg(long)]
+    pub summary: bool,
+    /// Read a captured `-Zprint-type-sizes` output instead of building (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub input: Vec<PathBuf>,
+    #[command(flatten)]
+    pub selection: Selection,
+}
+
+/// Builds the selection and returns every future rustc laid out, analysed and sorted.
+pub fn collect(sel: &Selection, verbose: bool) -> Result<Vec<Future>, Error> {
+    let proj = cargo_run::project(sel, verbose)?;
+    let out = cargo_run::build(sel, &proj, Mode::TypeSizes, verbose, None)?;
+    if verbose {
+        for f in &out.files {
+            eprintln!("cargo-unasync: captured {}", f.display());
+        }
+    }
+    let mut futures = read_files(&out.files)?;
+    if !verbose && let Some(dir) = out.files.first().and_then(|f| f.parent()) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    if futures.is_empty() {
+        return Err(Error::new(
+            Exit::NoFutures,
+            format!(
+                "rustc laid out no futures in {}: it has no async fn, async block or async closure that \
+                 gets compiled (generic async fns appear only when instantiated; unused ones in a binary are not compiled)",
+                proj.primary.join(", ")
+            ),
+        ));
+    }
+    prepare(&mut futures);
+    Ok(futures)
+}
+
+pub fn style() -> Style {
+    Style { color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() }
+}
+
+pub fn run(args: &InspectArgs, verbose: bool) -> Result<(), Error> {
+    let futures = if args.input.is_empty() {
+        collect(&args.selection, verbose)?
+    } else {
+        let mut f = read_files(&args.input)?;
+        if f.is_empty() {
+            return Err(Error::new(
+                Exit::NoFutures,
+                format!("no future layouts in {}", args.input.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")),
+            ));
+        }
+        prepare(&mut f);
+        f
+    };
+    run_on(futures, args)
+}
+
+pub fn run_on(futures: Vec<Future>, args: &InspectArgs) -> Result<(), Error> {
+    let total = futures.len();
+    let mut sel: Vec<Future> = match &args.filter {
+        Some(s) => futures.into_iter().filter(|f| f.ty.contains(s.as_str())).collect(),
+        None => futures,
+    };
+    if sel.is_empty() {
+        return Err(Error::new(
+            Exit::NoFutures,
+            format!("none of the {total} futures matches `{}`", args.filter.as_deref().unwrap_or("")),
+        ));
+    }
+    let offenders: Vec<Future> = match args.max_size {
+        Some(m) => sel.iter().filter(|f| f.size > m).cloned().collect(),
+        None => Vec::new(),
+    };
+    if let Some(n) = args.top {
+        sel.truncate(n);
+    }
+    let st = style();
+    let text = match args.format {
+        Format::Json => render::json::json(&sel),
+        Format::Table => render::table::table(&sel, st, args.summary),
+    };
+    print!("{text}");
+    if let Some(m) = args.max_size {
+        if !offenders.is_empty() {
+            if args.format == Format::Table {
+                println!();
+                println!("{}", st_bold(st, &format!("{} future(s) larger than {m} bytes:", offenders.len())));
+                for f in &offenders {
+                    println!("{}", render::table::offender_line(f, m, st));
+                    print!("{}", render::table::detail(f, st));
+                }
+            } else {
+                for f in &offenders {
+                    eprintln!("{}", render::table::offender_line(f, m, Style { color: false }));
+                    eprint!("{}", render::table::detail(f, Style { color: false }));
+                }
+            }
+            return Err(Error::new(Exit::SizeGate, format!("{} future(s) exceed --max-size {m}", offenders.len())));
+        }
+        eprintln!("cargo-unasync: all {} futures are within {m} bytes", sel.len());
+    }
+    Ok(())
+}
+
+fn st_bold(st: Style, s: &str) -> String {
+    if st.color { format!("\x1b[1m{s}\x1b[0m") } else { s.to_string() }
+}
+
