@@ -208,7 +208,7 @@ pub struct StateEdge {
 }
 
 /// What [`crate::analyse`] finds out about one future.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Analysis {
     /// The state that determines the size.
     pub largest_variant: Option<String>,

@@ -277,3 +277,56 @@ fn compare_a_workspace_member_with_inherited_fields_and_dependencies() {
     // The user's manifest is untouched.
     assert_eq!(std::fs::read_to_string(&manifest).unwrap(), before);
 }
+
+/// The line of `demo`'s source holding `needle` (found by text, not by the code under test).
+fn demo_line(needle: &str) -> u64 {
+    let src = std::fs::read_to_string(crate_manifest("demo").with_file_name("src/lib.rs")).unwrap();
+    let hits: Vec<usize> = src.lines().enumerate().filter(|(_, l)| l.contains(needle)).map(|(i, _)| i + 1).collect();
+    assert_eq!(hits.len(), 1, "{needle} must be on one line");
+    hits[0] as u64
+}
+
+#[test]
+fn every_state_and_named_field_has_its_source_line() {
+    let o = run(&["inspect", "--format", "json"], "demo", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let fs = v["futures"].as_array().unwrap();
+    for f in fs {
+        for s in f["variants"].as_array().unwrap() {
+            assert!(s["source"]["line"].is_u64(), "{} {} has no line", f["type"], s["name"]);
+            assert_eq!(s["source"]["file"], "src/lib.rs");
+        }
+    }
+    let fut = |ty: &str| fs.iter().find(|f| f["type"] == ty).unwrap_or_else(|| panic!("{ty}"));
+    let state = |f: &serde_json::Value, name: &str| f["variants"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap().clone();
+    let run_all = fut("{async fn body of run_all()}");
+    assert_eq!(run_all["source"]["line"], demo_line("pub async fn run_all()"));
+    assert_eq!(state(run_all, "Unresumed")["source"]["line"], demo_line("pub async fn run_all()"));
+    assert_eq!(state(run_all, "Suspend0")["source"]["line"], demo_line("let _ = c.read_frame().await;"));
+    assert_eq!(state(run_all, "Suspend0")["awaits"], "c.read_frame()");
+    let s1 = state(run_all, "Suspend1");
+    assert_eq!(s1["source"]["line"], demo_line("let o = outer(1, String::new()).await;"));
+    // Two awaits on one line are two states, in evaluation order.
+    assert_eq!(state(run_all, "Suspend5")["awaits"], "no_await(5)");
+    assert_eq!(state(run_all, "Suspend6")["awaits"], "cases::straight::simple(1)");
+    assert_eq!(state(run_all, "Suspend6")["source"]["line"], demo_line("no_await(5).await + cases"));
+    // A local saved across an await points at its `let`, the awaitee at the await.
+    let s2 = state(run_all, "Suspend2");
+    let field = |s: &serde_json::Value, n: &str| s["fields"].as_array().unwrap().iter().find(|x| x["name"] == n).unwrap().clone();
+    assert_eq!(field(&s2, "o")["source"]["line"], demo_line("let o = outer("));
+    assert_eq!(field(&s2, "c")["source"]["line"], demo_line("let mut c = connection::Connection"));
+    assert_eq!(field(&s2, "__awaitee")["source"]["line"], demo_line("let g = use_generic().await;"));
+    // An argument (upvar) points at the signature.
+    let outer = fut("{async fn body of outer()}");
+    assert_eq!(field(&state(outer, "Suspend0"), "s")["source"]["line"], demo_line("pub async fn outer("));
+    // Blocks and closures get names that do not move with unrelated code.
+    let block = fs.iter().find(|f| f["kind"] == "async_block").unwrap();
+    assert_eq!(block["stable_name"], "async_block::{async block#0}");
+    let closure = fs.iter().find(|f| f["kind"] == "async_closure").unwrap();
+    assert_eq!(closure["stable_name"], "with_closure::{async closure#0}");
+    // The state diagram: run_all's states follow each other, the last one returns.
+    let edges = run_all["analysis"]["state_edges"].as_array().unwrap();
+    assert!(edges.iter().any(|e| e["from"] == "Unresumed" && e["to"] == "Suspend0"));
+    assert!(edges.iter().any(|e| e["from"] == "Suspend7" && e["to"] == "Returned"));
+}

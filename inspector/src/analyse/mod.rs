@@ -11,6 +11,7 @@ use crate::model::{Analysis, Bytes, ChainLink, DuplicatedArg, Field, Future, Fut
 
 pub mod box_pin;
 pub mod index;
+pub mod source;
 
 use index::Index;
 
@@ -125,15 +126,27 @@ pub fn analyse(f: &Future, index: &Index<'_>) -> Analysis {
     }
 }
 
-/// Fills in [`Future::analysis`] for every future.
+/// Fills in [`Future::analysis`] for every future (keeping state edges already found).
 pub fn analyse_all(futures: &mut [Future]) {
     let results: Vec<Analysis> = {
         let index = Index::new(futures);
         futures.iter().map(|f| analyse(f, &index)).collect()
     };
-    for (f, a) in futures.iter_mut().zip(results) {
+    for (f, mut a) in futures.iter_mut().zip(results) {
+        a.state_edges = f.analysis.take().map(|old| old.state_edges).unwrap_or_default();
         f.analysis = Some(a);
     }
+}
+
+/// Joins the futures with the sources (see [`source`]), then analyses them.
+pub fn prepare_with_sources(futures: &mut [Future], files: &[source::FileBodies]) {
+    let edges = source::attach(futures, files);
+    for f in futures.iter_mut() {
+        if let Some(e) = edges.get(&f.ty) {
+            f.analysis = Some(Analysis { state_edges: e.clone(), ..Analysis::default() });
+        }
+    }
+    prepare(futures);
 }
 
 /// Analysis and the canonical order: largest first, then by name.

@@ -3,7 +3,10 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use crate::analyse::prepare;
+use crate::analyse::source::FileBodies;
+use crate::analyse::prepare_with_sources;
+use crate::parse::source::bodies;
+use crate::read::sources::selection_files;
 use crate::error::{Error, Exit};
 use crate::model::Future;
 use crate::parse::captures::read_files;
@@ -32,7 +35,8 @@ pub struct InspectArgs {
     /// Table: one line per future, no per-state breakdown
     #[arg(long)]
     pub summary: bool,
-    /// Read a captured `-Zprint-type-sizes` output instead of building (repeatable)
+    /// Read a captured `-Zprint-type-sizes` output instead of building (repeatable); with
+    /// `--manifest-path`, that crate's sources give the lines
     #[arg(long, value_name = "FILE")]
     pub input: Vec<PathBuf>,
     #[command(flatten)]
@@ -62,8 +66,20 @@ pub fn collect(sel: &Selection, verbose: bool) -> Result<Vec<Future>, Error> {
             ),
         ));
     }
-    prepare(&mut futures);
+    prepare_with_sources(&mut futures, &read_sources(&proj.metadata, &proj.primary, sel));
     Ok(futures)
+}
+
+/// The async bodies of every source file of the selected targets (files that do not parse are
+/// skipped: their futures get no lines).
+pub fn read_sources(meta: &cargo_metadata::Metadata, primary: &[String], sel: &Selection) -> Vec<FileBodies> {
+    selection_files(meta, primary, sel)
+        .into_iter()
+        .filter_map(|f| {
+            let text = std::fs::read_to_string(&f.path).ok()?;
+            Some(FileBodies { bodies: bodies(&text, &f.module), krate: f.krate, file: f.file, path: f.path })
+        })
+        .collect()
 }
 
 pub fn style() -> Style {
@@ -81,7 +97,15 @@ pub fn run(args: &InspectArgs, verbose: bool) -> Result<(), Error> {
                 format!("no future layouts in {}", args.input.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")),
             ));
         }
-        prepare(&mut f);
+        // Sources only when the crate is named: a capture file says nothing about where it is.
+        let files = match &args.selection.manifest_path {
+            Some(_) => {
+                let proj = cargo_run::project(&args.selection, verbose)?;
+                read_sources(&proj.metadata, &proj.primary, &args.selection)
+            }
+            None => Vec::new(),
+        };
+        prepare_with_sources(&mut f, &files);
         f
     };
     run_on(futures, args)

@@ -5,3 +5,4 @@
 pub mod captures;
 pub mod desugared;
 pub mod layout;
+pub mod source;

@@ -152,6 +152,38 @@ pub fn selected_targets<'a>(pkg: &'a cargo_metadata::Package, sel: &Selection) -
 }
 
 
+/// A source file of a selected target, to read for [`crate::parse::source`].
+pub struct SourceFile {
+    /// The crate (`mini_redis`, `mini_redis_cli`).
+    pub krate: String,
+    /// As rustc names it in spans: relative to the workspace root.
+    pub file: String,
+    /// Module path from the crate root.
+    pub module: String,
+    pub path: PathBuf,
+}
+
+/// The files of every target the selection builds in the primary packages of `meta`.
+pub fn selection_files(meta: &cargo_metadata::Metadata, primary: &[String], sel: &Selection) -> Vec<SourceFile> {
+    let root = meta.workspace_root.as_std_path();
+    let tests = sel.all_targets || !sel.test.is_empty();
+    let mut out = Vec::new();
+    for pkg in meta.packages.iter().filter(|p| primary.iter().any(|n| *n == p.name.as_str())) {
+        let Some(pkg_dir) = pkg.manifest_path.parent().map(|p| p.as_std_path().to_path_buf()) else { continue };
+        for t in selected_targets(pkg, sel) {
+            let krate = t.name.replace('-', "_");
+            let src = t.src_path.as_std_path();
+            let rel_root = src.strip_prefix(&pkg_dir).unwrap_or(src);
+            for m in crate_files(&pkg_dir, rel_root, tests) {
+                let path = pkg_dir.join(&m.file);
+                let file = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().into_owned();
+                out.push(SourceFile { krate: krate.clone(), file, module: m.module, path });
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

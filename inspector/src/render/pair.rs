@@ -31,8 +31,8 @@ fn head(f: Option<&Future>) -> (String, String) {
         Some(f) => {
             let disc = match (f.discriminant, f.discriminant_offset) {
                 (0, _) => "no discriminant (niche)".to_string(),
-                (d, Some(o)) => format!("discriminant {d} at {o}"),
-                (d, None) => format!("discriminant {d}"),
+                (d, Some(o)) => format!("state tag {d} byte(s) at offset {o}"),
+                (d, None) => format!("state tag {d} byte(s)"),
             };
             (display_name(f), format!("{} bytes, align {}, {disc}", f.size, f.align))
         }

@@ -7,9 +7,9 @@ use crate::render::{Style, Table, display_name, short_name, type_or_unknown};
 
 /// One line per future.
 pub fn summary(futures: &[Future], st: Style) -> String {
-    let mut t = Table::new(&[true, true, true, false, true, true, true, true, false]);
+    let mut t = Table::new(&[true, true, true, false, true, true, true, true, false, false]);
     t.row(
-        ["SIZE", "ALIGN", "STATES", "LARGEST", "AWAITEE", "ARGS×2", "PADDING", "BOX SAVES", "FUTURE"]
+        ["SIZE", "ALIGN", "STATES", "LARGEST", "AWAITEE", "ARGS×2", "PADDING", "BOX SAVES", "SOURCE", "FUTURE"]
             .map(String::from)
             .to_vec(),
     );
@@ -27,6 +27,7 @@ pub fn summary(futures: &[Future], st: Style) -> String {
             get("args_twice").to_string(),
             (get("padding") + get("end_padding")).to_string(),
             a.and_then(|a| a.box_pin.as_ref()).map(|b| b.saved.to_string()).unwrap_or_else(|| "-".into()),
+            f.source.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
             display_name(f),
         ]);
     }
@@ -97,14 +98,21 @@ pub fn detail(f: &Future, st: Style) -> String {
             );
         }
     }
-    let mut t = Table::new(&[false, true, true, true, false, false, false]);
-    t.row(["STATE", "SIZE", "OFFSET", "BYTES", "FIELD", "KIND", "TYPE"].map(String::from).to_vec());
+    let mut t = Table::new(&[false, true, true, true, false, false, true, false]);
+    t.row(["STATE", "SIZE", "OFFSET", "BYTES", "FIELD", "KIND", "LINE", "TYPE"].map(String::from).to_vec());
     if f.discriminant > 0 {
+        // rustc does not print where a coroutine's tag is (somewhere in the prefix's padding).
         let off = f.discriminant_offset.map(|o| o.to_string()).unwrap_or_default();
-        t.row(vec!["(discriminant)".into(), String::new(), off, f.discriminant.to_string()]);
+        t.row(vec![String::new(), String::new(), off, f.discriminant.to_string(), "(state tag)".into(), "tag".into()]);
     }
     for v in &f.variants {
-        t.row(vec![v.name.clone(), v.size.to_string()]);
+        let at = match (&v.source, &v.awaits) {
+            (Some(s), Some(a)) if a.starts_with("the body") || a.ends_with('!') || a == "yield" || a == "?" => format!("{s}  {a}"),
+            (Some(s), Some(a)) => format!("{s}  {a}.await"),
+            (Some(s), None) => s.to_string(),
+            (None, _) => String::new(),
+        };
+        t.row(vec![v.name.clone(), v.size.to_string(), String::new(), String::new(), String::new(), String::new(), String::new(), at]);
         let mut gaps = v.gaps.iter().peekable();
         for fld in &v.fields {
             while let Some(g) = gaps.peek() {
@@ -115,6 +123,11 @@ pub fn detail(f: &Future, st: Style) -> String {
                     break;
                 }
             }
+            let ty = match (&fld.ty, fld.name.as_str()) {
+                (Some(t), _) => t.clone(),
+                (None, "__awaitee") => type_or_unknown(None).to_string(),
+                (None, _) => String::new(),
+            };
             t.row(vec![
                 String::new(),
                 String::new(),
@@ -122,7 +135,8 @@ pub fn detail(f: &Future, st: Style) -> String {
                 fld.size.to_string(),
                 fld.name.clone(),
                 fld.kind.clone(),
-                fld.ty.clone().unwrap_or_default(),
+                fld.source.as_ref().map(|s| s.line.to_string()).unwrap_or_default(),
+                ty,
             ]);
         }
     }
