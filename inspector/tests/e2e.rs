@@ -330,3 +330,42 @@ fn every_state_and_named_field_has_its_source_line() {
     assert!(edges.iter().any(|e| e["from"] == "Unresumed" && e["to"] == "Suspend0"));
     assert!(edges.iter().any(|e| e["from"] == "Suspend7" && e["to"] == "Returned"));
 }
+
+#[test]
+fn editor_mode_prints_cargo_messages_at_the_right_lines() {
+    let o = run(&["inspect", "--message-format", "json", "--warn-above", "1000"], "demo", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let msgs: Vec<cargo_metadata::Message> =
+        cargo_metadata::Message::parse_stream(&o.stdout[..]).map(|m| m.unwrap()).collect();
+    assert!(!msgs.iter().any(|m| matches!(m, cargo_metadata::Message::TextLine(_))), "only JSON on stdout");
+    assert!(matches!(msgs.last(), Some(cargo_metadata::Message::BuildFinished(b)) if b.success));
+    let diags: Vec<&cargo_metadata::diagnostic::Diagnostic> = msgs
+        .iter()
+        .filter_map(|m| match m {
+            cargo_metadata::Message::CompilerMessage(c) if c.message.code.as_ref().is_some_and(|c| c.code == "unasync::future_size") => {
+                assert_eq!(c.target.name, "demo");
+                Some(&c.message)
+            }
+            _ => None,
+        })
+        .collect();
+    let at = |level: cargo_metadata::diagnostic::DiagnosticLevel, line: u64| {
+        diags.iter().copied().filter(move |d| d.level == level && d.spans[0].line_start as u64 == line && d.spans[0].file_name == "src/lib.rs")
+    };
+    use cargo_metadata::diagnostic::DiagnosticLevel::{Note, Warning};
+    let note: Vec<_> = at(Note, demo_line("pub async fn run_all()")).collect();
+    assert_eq!(note.len(), 1, "{diags:#?}");
+    assert!(note[0].message.contains("future of `run_all` is 2400 bytes, largest state Suspend1 (2400 bytes)"), "{}", note[0].message);
+    let warn: Vec<_> = at(Warning, demo_line("let o = outer(1, String::new()).await;")).collect();
+    assert_eq!(warn.len(), 1, "{diags:#?}");
+    assert!(warn[0].message.contains("keeps 2400 bytes"), "{}", warn[0].message);
+    assert!(warn[0].children.iter().any(|c| c.message.contains("Box::pin")), "{:#?}", warn[0].children);
+    assert!(warn[0].spans[0].text[0].text.contains(".await"));
+    // Small states get no warning.
+    assert_eq!(at(Warning, demo_line("let _ = c.read_frame().await;")).count(), 0);
+    // Every warning points at a line with an .await on it.
+    let src = std::fs::read_to_string(crate_manifest("demo").with_file_name("src/lib.rs")).unwrap();
+    for d in diags.iter().filter(|d| d.level == Warning) {
+        assert!(src.lines().nth(d.spans[0].line_start - 1).unwrap().contains(".await"), "{}", d.message);
+    }
+}

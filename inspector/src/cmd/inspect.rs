@@ -11,11 +11,18 @@ use crate::error::{Error, Exit};
 use crate::model::Future;
 use crate::parse::captures::read_files;
 use crate::read::cargo_run::{self, Mode, Selection};
+use crate::render::messages::{Origin, Texts, messages};
 use crate::render::{self, Style};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MessageFormat {
     Json,
 }
 
@@ -35,6 +42,13 @@ pub struct InspectArgs {
     /// Table: one line per future, no per-state breakdown
     #[arg(long)]
     pub summary: bool,
+    /// `json`: cargo's JSON messages instead of a report (cargo's own, then a note per future
+    /// and a warning per `.await` over --warn-above), for rust-analyzer's check command
+    #[arg(long, value_enum, value_name = "FMT")]
+    pub message_format: Option<MessageFormat>,
+    /// With --message-format json: warn at each `.await` whose state is larger than BYTES
+    #[arg(long, value_name = "BYTES", default_value_t = 1024)]
+    pub warn_above: u64,
     /// Read a captured `-Zprint-type-sizes` output instead of building (repeatable); with
     /// `--manifest-path`, that crate's sources give the lines
     #[arg(long, value_name = "FILE")]
@@ -45,8 +59,14 @@ pub struct InspectArgs {
 
 /// Builds the selection and returns every future rustc laid out, analysed and sorted.
 pub fn collect(sel: &Selection, verbose: bool) -> Result<Vec<Future>, Error> {
+    collect_with(sel, verbose, None).map(|(f, _)| f)
+}
+
+/// [`collect`], with cargo's JSON messages in `messages` when given (see
+/// [`cargo_run::build`]); also returns the project.
+pub fn collect_with(sel: &Selection, verbose: bool, messages: Option<&mut String>) -> Result<(Vec<Future>, cargo_run::Project), Error> {
     let proj = cargo_run::project(sel, verbose)?;
-    let out = cargo_run::build(sel, &proj, Mode::TypeSizes, verbose, None)?;
+    let out = cargo_run::build(sel, &proj, Mode::TypeSizes, verbose, messages)?;
     if verbose {
         for f in &out.files {
             eprintln!("cargo-unasync: captured {}", f.display());
@@ -67,7 +87,7 @@ pub fn collect(sel: &Selection, verbose: bool) -> Result<Vec<Future>, Error> {
         ));
     }
     prepare_with_sources(&mut futures, &read_sources(&proj.metadata, &proj.primary, sel));
-    Ok(futures)
+    Ok((futures, proj))
 }
 
 /// The async bodies of every source file of the selected targets (files that do not parse are
@@ -87,6 +107,9 @@ pub fn style() -> Style {
 }
 
 pub fn run(args: &InspectArgs, verbose: bool) -> Result<(), Error> {
+    if args.message_format.is_some() {
+        return editor(args, verbose);
+    }
     let futures = if args.input.is_empty() {
         collect(&args.selection, verbose)?
     } else {
@@ -162,3 +185,50 @@ fn st_bold(st: Style, s: &str) -> String {
     if st.color { format!("\x1b[1m{s}\x1b[0m") } else { s.to_string() }
 }
 
+
+/// `--message-format json`: cargo's messages passed through (rustc's errors and warnings stay
+/// visible in the editor), then ours, then cargo's closing `build-finished`.
+fn editor(args: &InspectArgs, verbose: bool) -> Result<(), Error> {
+    let mut cargo_out = String::new();
+    let result = collect_with(&args.selection, verbose, Some(&mut cargo_out));
+    let mut finished = None;
+    for line in cargo_out.lines() {
+        if line.contains("\"reason\":\"build-finished\"") {
+            finished = Some(line.to_string());
+        } else {
+            println!("{line}");
+        }
+    }
+    let (futures, proj) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            println!("{}", finished.unwrap_or_else(|| r#"{"reason":"build-finished","success":false}"#.into()));
+            return Err(e);
+        }
+    };
+    let mut origins = HashMap::new();
+    for pkg in proj.metadata.packages.iter().filter(|p| proj.primary.iter().any(|n| *n == p.name.as_str())) {
+        for t in &pkg.targets {
+            let origin = Origin {
+                package_id: pkg.id.repr.clone(),
+                manifest_path: pkg.manifest_path.to_string(),
+                target: serde_json::to_value(t).unwrap_or_default(),
+            };
+            origins.entry(t.name.replace('-', "_")).or_insert(origin);
+        }
+    }
+    let root = proj.metadata.workspace_root.as_std_path();
+    let mut texts = Texts::new();
+    for f in futures.iter().filter_map(|f| f.source.as_ref()) {
+        if !texts.contains_key(&f.file)
+            && let Ok(t) = std::fs::read_to_string(root.join(&f.file))
+        {
+            texts.insert(f.file.clone(), t);
+        }
+    }
+    for m in messages(&futures, &origins, &texts, args.warn_above) {
+        println!("{m}");
+    }
+    println!("{}", finished.unwrap_or_else(|| r#"{"reason":"build-finished","success":true}"#.into()));
+    Ok(())
+}

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use crate::model::{Future, FutureKind};
 
 pub mod json;
+pub mod messages;
 pub mod pair;
 pub mod table;
 
