@@ -19,6 +19,8 @@ use std::collections::HashMap;
 pub enum Format {
     Table,
     Json,
+    /// One self-contained HTML page (byte maps, awaitee trees, state diagrams)
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -156,6 +158,7 @@ pub fn run_on(futures: Vec<Future>, args: &InspectArgs) -> Result<(), Error> {
     let st = style();
     let text = match args.format {
         Format::Json => render::json::json(&sel),
+        Format::Html => render::html::html(&sel),
         Format::Table => render::table::table(&sel, st, args.summary),
     };
     print!("{text}");

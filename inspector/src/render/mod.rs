@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use crate::model::{Future, FutureKind};
 
+pub mod html;
 pub mod json;
 pub mod messages;
 pub mod pair;
