@@ -214,6 +214,6 @@ pub fn html(futures: &[Future]) -> String {
         out.push_str(&diagram(f));
         out.push_str("</section>");
     }
-    let _ = write!(out, "<script>{SCRIPT}</script></body></html>\n");
+    let _ = writeln!(out, "<script>{SCRIPT}</script></body></html>");
     out
 }
