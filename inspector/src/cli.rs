@@ -27,6 +27,9 @@ pub enum Cmd {
     /// Per async fn: rustc's future size against the size of the same fn under #[unasync::desugar]
     /// (built from a scratch copy of the package; your files are not modified)
     Compare(crate::cmd::compare::CompareArgs),
+    /// Write each future's layout as an insta `.snap` file in DIR (review with `cargo insta
+    /// review`; `--check` fails on a difference)
+    Snapshot(crate::cmd::snapshot::SnapshotArgs),
     /// Measure parser throughput on a captured -Zprint-type-sizes file (repeated in memory)
     BenchParse {
         file: std::path::PathBuf,
@@ -64,6 +67,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         Cmd::Inspect(a) => crate::cmd::inspect::run(&a, cli.verbose),
         Cmd::Expand(a) => crate::cmd::expand::run(&a, cli.verbose),
         Cmd::Compare(a) => crate::cmd::compare::run(&a, cli.verbose),
+        Cmd::Snapshot(a) => crate::cmd::snapshot::run(&a, cli.verbose),
         Cmd::BenchParse { file, mib } => bench_parse(&file, mib),
     }
 }

@@ -17,6 +17,8 @@ pub enum Exit {
     NoFutures = 5,
     /// 6: `expand`: no async fn with that path.
     NotFound = 6,
+    /// 7: `snapshot --check`: a future's snapshot is new, changed or gone.
+    SnapshotDiffers = 7,
     /// 64: bad command line.
     Usage = 64,
     /// 70: anything else (I/O errors, unexpected output).

@@ -3,3 +3,4 @@
 pub mod compare;
 pub mod expand;
 pub mod inspect;
+pub mod snapshot;

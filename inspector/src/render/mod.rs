@@ -9,6 +9,7 @@ pub mod html;
 pub mod json;
 pub mod messages;
 pub mod pair;
+pub mod snapshot;
 pub mod table;
 
 /// ANSI styling, off unless stdout is a terminal (and `NO_COLOR` is unset).

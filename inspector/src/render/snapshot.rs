@@ -1,0 +1,111 @@
+//! Snapshot files of a user's futures, in insta's `.snap` format: one file per future, named
+//! and written so that unrelated edits change nothing. Names come from the stable name (fn
+//! path, `FN::{async block#N}`), lines are relative to the body's first line, spans inside type
+//! names lose their line and column.
+
+use std::fmt::Write as _;
+
+use crate::model::{Future, FutureKind};
+use crate::render::{display_name, type_or_unknown};
+
+/// `{async block@src/lib.rs:72:5: 72:15}` -> `{async block@src/lib.rs}`: a span's numbers
+/// move when unrelated code does.
+pub fn strip_spans(ty: &str) -> String {
+    let mut out = String::with_capacity(ty.len());
+    let mut rest = ty;
+    while let Some(i) = rest.find(".rs:") {
+        out.push_str(&rest[..i + 3]);
+        let tail = &rest[i + 3..];
+        // `:L:C: L:C` (or `:L:C`): digits, colons and one space.
+        let end = tail.find(|c: char| !(c.is_ascii_digit() || c == ':' || c == ' ')).unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The file name for a future (without `.snap`): crate and stable name, `::` as `__`, other
+/// characters that are not alphanumeric as `_`.
+pub fn file_stem(f: &Future) -> String {
+    let name = f.stable_name.clone().unwrap_or_else(|| strip_spans(&display_name(f)));
+    let raw = format!("{}__{}", f.krate.as_deref().unwrap_or("crate"), name.replace("::", "__"));
+    let mut out = String::new();
+    for c in raw.chars() {
+        let c = if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' };
+        if !(c == '_' && out.ends_with("__")) {
+            out.push(c);
+        }
+    }
+    out.trim_end_matches('_').to_string()
+}
+
+fn rel(line: usize, base: Option<usize>) -> String {
+    match base {
+        Some(b) if line >= b => format!("+{}", line - b),
+        _ => "?".to_string(),
+    }
+}
+
+/// The snapshot's body: size, states with their `.await`, fields with their bindings.
+pub fn body(f: &Future) -> String {
+    let mut s = String::new();
+    let base = f.source.as_ref().map(|s| s.line);
+    let kind = match f.kind {
+        FutureKind::AsyncFn => "async fn",
+        FutureKind::AsyncBlock => "async block",
+        FutureKind::AsyncClosure => "async closure",
+        FutureKind::Desugared => "#[unasync::desugar] fn",
+    };
+    let _ = writeln!(s, "{kind} {}", f.stable_name.clone().unwrap_or_else(|| strip_spans(&f.ty)));
+    if let Some(src) = &f.source {
+        let _ = writeln!(s, "in {} (lines below are relative to its first line)", src.file);
+    }
+    let _ = writeln!(s, "type: {}", strip_spans(&f.ty));
+    let _ = writeln!(s, "size: {} bytes, align {}, state tag {} byte(s)", f.size, f.align, f.discriminant);
+    if let Some(a) = &f.analysis {
+        let why: Vec<String> = a.breakdown.iter().map(|b| format!("{} {}", b.what.replace('_', " "), b.bytes)).collect();
+        let _ = writeln!(s, "largest state: {} ({})", a.largest_variant.as_deref().unwrap_or("-"), why.join(", "));
+    }
+    for v in &f.variants {
+        let at = match (&v.source, &v.awaits) {
+            (Some(src), Some(a)) => format!("  at {} {a}", rel(src.line, base)),
+            (Some(src), None) => format!("  at {}", rel(src.line, base)),
+            _ => String::new(),
+        };
+        let _ = writeln!(s, "{} {} bytes{at}", v.name, v.size);
+        for x in &v.fields {
+            let line = x.source.as_ref().map(|src| format!(" ({})", rel(src.line, base))).unwrap_or_default();
+            let ty = match (&x.ty, x.name.as_str()) {
+                (Some(t), _) => format!(" {}", strip_spans(t)),
+                (None, "__awaitee") => format!(" {}", type_or_unknown(None)),
+                _ => String::new(),
+            };
+            let _ = writeln!(s, "  {:>6} {:>6}  {} {}{line}{ty}", x.offset, x.size, x.name, x.kind);
+        }
+    }
+    s
+}
+
+/// A whole `.snap` file (insta's format: a YAML header between `---` lines, then the body).
+pub fn file(f: &Future, expression: &str) -> String {
+    format!("---\nsource: cargo-unasync snapshot\nexpression: \"{}\"\nsnapshot_kind: text\n---\n{}", expression.replace('"', "'"), body(f))
+}
+
+/// The body of an existing `.snap` file (after its header), to compare with a new one.
+pub fn stored_body(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix("---\n")?;
+    let end = rest.find("\n---\n")?;
+    Some(&rest[end + 5..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_go_names_stay() {
+        assert_eq!(strip_spans("Instrumented<{async block@src/a.rs:72:5: 72:15}>"), "Instrumented<{async block@src/a.rs}>");
+        assert_eq!(strip_spans("{async fn body of a::b()}"), "{async fn body of a::b()}");
+        assert_eq!(stored_body("---\nsource: x\n---\nbody\n"), Some("body\n"));
+    }
+}
