@@ -91,7 +91,7 @@ pub fn run(args: &SnapshotArgs, verbose: bool) -> Result<(), Error> {
         changed.len(),
         new.len(),
         gone.len(),
-        if !args.check && !args.accept && !(changed.is_empty() && new.is_empty()) { "; review with `cargo insta review`" } else { "" }
+        if args.check || args.accept || (changed.is_empty() && new.is_empty()) { "" } else { "; review with `cargo insta review`" }
     );
     if args.check && !(changed.is_empty() && new.is_empty() && gone.is_empty()) {
         return Err(Error::new(Exit::SnapshotDiffers, format!("{} snapshot(s) differ from {}", changed.len() + new.len() + gone.len(), args.dir.display())));
