@@ -119,6 +119,7 @@ pub fn functions(src: &str) -> Result<Vec<Found>, Error> {
 /// Functions whose path is `path` or ends with `::path`; an exact match wins.
 pub fn find(fns: Vec<Found>, path: &str) -> Result<Found, Error> {
     let path = path.trim_start_matches("crate::");
+    let all: Vec<String> = fns.iter().map(|f| f.path.clone()).collect();
     let mut hits: Vec<Found> = fns.into_iter().filter(|f| path_suffix_match(&f.path, path)).collect();
     if hits.iter().filter(|f| f.path == path).count() == 1 {
         let i = hits.iter().position(|f| f.path == path).expect("one exact match");
@@ -128,7 +129,7 @@ pub fn find(fns: Vec<Found>, path: &str) -> Result<Found, Error> {
         hits.retain(|f| f.path == path);
     }
     match hits.len() {
-        0 => Err(Error::new(Exit::NotFound, format!("no function `{path}` in the expanded crate"))),
+        0 => Err(Error::new(Exit::NotFound, format!("no function `{path}` in the expanded crate{}", did_you_mean(&all, path)))),
         1 => Ok(hits.pop().expect("one")),
         _ => {
             let several_crates = hits.iter().any(|f| f.krate != hits[0].krate);
@@ -143,6 +144,27 @@ pub fn find(fns: Vec<Found>, path: &str) -> Result<Found, Error> {
             ))
         }
     }
+}
+
+/// `; did you mean `a::b`, `c::d`?` for the paths closest to `path` (by the edit distance of
+/// their last segments, then of the whole path), or nothing when none is close.
+fn did_you_mean(paths: &[String], path: &str) -> String {
+    let last = path.rsplit("::").next().unwrap_or(path);
+    let mut scored: Vec<(f64, &String)> = paths
+        .iter()
+        .map(|p| {
+            let own = p.rsplit("::").next().unwrap_or(p);
+            (strsim::jaro_winkler(own, last).max(strsim::jaro_winkler(p, path)), p)
+        })
+        .filter(|(s, _)| *s >= 0.8)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    if scored.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = scored.iter().take(3).map(|(_, p)| format!("`{p}`")).collect();
+    format!("; did you mean {}?", names.join(", "))
 }
 
 pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
@@ -277,5 +299,16 @@ mod tests {
         assert!(e.message.contains("main (crate cli), main (crate server)"), "{}", e.message);
         assert!(e.message.contains("--bin"), "{}", e.message);
         assert_eq!(find(vec![f("cli")], "main").unwrap().krate.as_deref(), Some("cli"));
+    }
+
+    #[test]
+    fn a_missing_name_gets_suggestions() {
+        let f = |p: &str| Found { path: p.into(), item: syn::parse_str("fn x() {}").unwrap(), krate: None };
+        let fns = vec![f("connection::Connection::read_frame"), f("connection::Connection::write_frame"), f("server::run")];
+        let e = find(fns, "Connection::read_fram").err().expect("missing");
+        assert_eq!(e.exit, Exit::NotFound);
+        assert!(e.message.ends_with("did you mean `connection::Connection::read_frame`, `connection::Connection::write_frame`?"), "{}", e.message);
+        let e = find(vec![f("server::run")], "zzz").err().unwrap();
+        assert!(!e.message.contains("did you mean"), "{}", e.message);
     }
 }

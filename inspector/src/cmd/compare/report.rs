@@ -16,7 +16,7 @@ pub struct Row {
 pub fn render(rows: &[Row]) -> String {
     let mut out = String::new();
     let w = rows.iter().map(|r| r.function.chars().count()).max().unwrap_or(8).max(8);
-    let _ = writeln!(out, "{:<w$}  {:>6}  {:>9}  {:>5}  NOTE", "FUNCTION", "RUSTC", "DESUGARED", "RATIO");
+    let _ = writeln!(out, "{:<w$}  {:>6}  {:>9}  {:>6}  NOTE", "FUNCTION", "RUSTC", "DESUGARED", "RATIO");
     let (mut tn, mut td, mut n) = (0, 0, 0);
     let opt = |x: Option<u64>| x.map(|x| x.to_string()).unwrap_or_else(|| "-".into());
     for r in rows {
@@ -25,7 +25,8 @@ pub fn render(rows: &[Row]) -> String {
                 tn += a;
                 td += b;
                 n += 1;
-                format!("{:.2}", b as f64 / a as f64)
+                // A grown function is marked where the eye reads the ratio.
+                format!("{:.2}{}", b as f64 / a as f64, if b > a { "!" } else { "" })
             }
             _ => "-".into(),
         };
@@ -35,15 +36,16 @@ pub fn render(rows: &[Row]) -> String {
                 "rustc laid out no async fn body for it (generic and not instantiated, unused, or rewritten by another attribute such as #[tokio::main])".into()
             }
             (None, _, None) => "no desugared layout (never instantiated?)".into(),
+            (None, Some(a), Some(b)) if b > a => format!("LARGER than rustc's by {} bytes", b - a),
             _ => String::new(),
         };
-        let _ = writeln!(out, "{:<w$}  {:>6}  {:>9}  {:>5}  {note}", r.function, opt(r.rustc), opt(r.desugared), ratio);
+        let _ = writeln!(out, "{:<w$}  {:>6}  {:>9}  {:>6}  {note}", r.function, opt(r.rustc), opt(r.desugared), ratio);
     }
     let ratio = if tn > 0 { format!("{:.2}", td as f64 / tn as f64) } else { "-".into() };
     let native = rows.iter().filter(|r| r.error.is_some()).count();
     let _ = writeln!(
         out,
-        "{:<w$}  {:>6}  {:>9}  {:>5}  {n} of {} functions desugared and measured ({native} stay native)",
+        "{:<w$}  {:>6}  {:>9}  {:>6}  {n} of {} functions desugared and measured ({native} stay native)",
         "TOTAL",
         tn,
         td,
@@ -53,3 +55,18 @@ pub fn render(rows: &[Row]) -> String {
     out.lines().map(|l| l.trim_end().to_string() + "\n").collect()
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_function_that_grew_is_marked() {
+        let row = |f: &str, a, b| Row { function: f.into(), rustc: Some(a), desugared: Some(b), error: None };
+        let out = render(&[row("grew", 32, 40), row("shrank", 40, 32)]);
+        let grew = out.lines().find(|l| l.starts_with("grew")).unwrap();
+        assert!(grew.contains("1.25!") && grew.contains("LARGER than rustc's by 8 bytes"), "{out}");
+        let shrank = out.lines().find(|l| l.starts_with("shrank")).unwrap();
+        assert!(shrank.contains("0.80") && !shrank.contains('!') && !shrank.contains("LARGER"), "{out}");
+    }
+}
