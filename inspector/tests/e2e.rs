@@ -421,3 +421,15 @@ fn snapshot_then_an_edit_that_grows_one_future_changes_only_its_snapshot() {
     assert!(grows.contains("buf local (+1)") && new.contains("buf local (+1)"));
     assert!(new.contains("   300  buf local"), "{new}");
 }
+
+#[test]
+fn expand_no_layout_works_on_a_crate_that_does_not_type_check() {
+    let o = run(&["expand", "broken", "--no-layout"], "broken", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("let x: u32 = \"not a number\";"), "{}", stdout(&o));
+    assert!(stderr(&o).contains("E0308"), "rustc's error is still shown");
+    // With the layout the build must succeed: exit 2 after the expansion.
+    let o = run(&["expand", "broken"], "broken", &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stdout(&o).contains("async fn broken()"), "{}", stdout(&o));
+}
