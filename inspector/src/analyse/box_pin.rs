@@ -1,51 +1,46 @@
 //! Where one `Box::pin` would shrink a future the most, and by how much.
+//!
+//! The size after boxing is rustc's layout replayed with the awaitee as a pointer
+//! ([`relayout`]): the boxed state shrinks, fields laid out after the awaitee in the prefix
+//! move down, every other state keeps its real extent.
 
 use crate::analyse::index::Index;
+use crate::analyse::relayout::{Change, Shape};
 use crate::analyse::{BOX_SIZE, largest_awaitee, largest_variant};
 use crate::model::{BoxPin, Future};
 
-fn round_up(n: u64, align: u64) -> u64 {
-    if align <= 1 { n } else { n.div_ceil(align) * align }
+/// The size of `f` after `change`. When replaying rustc's layout does not give `f`'s printed
+/// size to begin with (an alignment the printed layout hides), the replay's difference is
+/// applied to the printed size.
+pub fn size_after(f: &Future, change: Change) -> u64 {
+    let shape = Shape::of(f);
+    let replayed = shape.size(None);
+    let new = shape.size(Some(change));
+    let new = if replayed == f.size { new } else { (new + f.size).saturating_sub(replayed) };
+    new.min(f.size)
 }
 
-/// Estimated size of `f` if field `field` of state `variant` had `new_size` bytes: that state
-/// shrinks by the difference (rustc would lay the fields after it out again), the others keep
-/// their extent. An estimate: alignment of the moved fields is ignored.
-pub fn size_with(f: &Future, variant: usize, field: usize, new_size: u64) -> u64 {
-    let mut end = f.discriminant;
-    for (vi, v) in f.variants.iter().enumerate() {
-        let mut e = v.end();
-        if vi == variant {
-            e -= v.fields[field].size.saturating_sub(new_size).min(e);
-        }
-        end = end.max(e);
+fn candidate(f: &Future, at: (usize, usize), new_size: u64, outermost: &Future) -> BoxPin {
+    let a = &f.variants[at.0].fields[at.1];
+    BoxPin {
+        in_future: f.ty.clone(),
+        variant: f.variants[at.0].name.clone(),
+        ty: a.ty.clone(),
+        awaitee_size: a.size,
+        new_size,
+        saved: outermost.size - new_size,
+        source: None,
     }
-    round_up(end, f.align).min(f.size)
 }
 
-/// Tries `Box::pin` on every awaitee of `f` and on every awaitee along the chain below the
-/// largest one, propagating the shrink upwards; returns the best.
-pub fn best(f: &Future, index: &Index<'_>) -> Option<BoxPin> {
-    let mut best: Option<BoxPin> = None;
-    let mut consider = |cand: BoxPin| {
-        if cand.saved > 0 && best.as_ref().is_none_or(|b| cand.saved > b.saved) {
-            best = Some(cand);
-        }
-    };
-    // Direct awaitees.
+/// Every `Box::pin` worth considering: each awaitee of `f`, and each awaitee along the chain
+/// below its largest one (the shrink carried up through the futures holding it).
+pub fn candidates(f: &Future, index: &Index<'_>) -> Vec<BoxPin> {
+    let mut out = Vec::new();
     for (vi, v) in f.variants.iter().enumerate() {
         for (fi, fld) in v.fields.iter().enumerate() {
             if fld.name == "__awaitee" && fld.size > BOX_SIZE {
-                let new_size = size_with(f, vi, fi, BOX_SIZE);
-                consider(BoxPin {
-                    in_future: f.ty.clone(),
-                    variant: v.name.clone(),
-                    ty: fld.ty.clone(),
-                    awaitee_size: fld.size,
-                    new_size,
-                    saved: f.size - new_size,
-                    source: None,
-                });
+                out.push(candidate(f, (vi, fi), size_after(f, Change::Boxed((vi, fi))), f));
             }
         }
     }
@@ -64,27 +59,25 @@ pub fn best(f: &Future, index: &Index<'_>) -> Option<BoxPin> {
     }
     for k in 1..path.len() {
         let (fk, vk, ak) = path[k];
-        let a = &fk.variants[vk].fields[ak];
-        if a.size <= BOX_SIZE {
+        if fk.variants[vk].fields[ak].size <= BOX_SIZE {
             continue;
         }
-        let mut shrunk = size_with(fk, vk, ak, BOX_SIZE);
+        let mut shrunk = size_after(fk, Change::Boxed((vk, ak)));
         for j in (0..k).rev() {
             let (fj, vj, aj) = path[j];
             // A wrapper (`Instrumented<F>`) keeps its own bytes around the shrunk future.
             let wrapper = fj.variants[vj].fields[aj].size.saturating_sub(path[j + 1].0.size);
-            shrunk = size_with(fj, vj, aj, shrunk + wrapper);
+            shrunk = size_after(fj, Change::Resized((vj, aj), shrunk + wrapper));
         }
-        consider(BoxPin {
-            in_future: fk.ty.clone(),
-            variant: fk.variants[vk].name.clone(),
-            ty: a.ty.clone(),
-            awaitee_size: a.size,
-            new_size: shrunk,
-            saved: f.size - shrunk,
-            source: None,
-        });
+        out.push(candidate(fk, (vk, ak), shrunk, f));
     }
-    best
+    out
 }
 
+/// The candidate that saves the most bytes of `f` (the first of equals), if any saves some.
+pub fn best(f: &Future, index: &Index<'_>) -> Option<BoxPin> {
+    candidates(f, index).into_iter().filter(|c| c.saved > 0).fold(None, |best: Option<BoxPin>, c| match best {
+        Some(b) if b.saved >= c.saved => Some(b),
+        _ => Some(c),
+    })
+}

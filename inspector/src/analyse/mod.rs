@@ -11,6 +11,7 @@ use crate::model::{Analysis, Bytes, ChainLink, DuplicatedArg, Field, Future, Fut
 
 pub mod box_pin;
 pub mod index;
+pub mod relayout;
 pub mod source;
 
 use index::Index;
