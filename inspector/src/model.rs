@@ -142,9 +142,15 @@ pub struct Future {
     pub source: Option<SourceLoc>,
     /// A name that does not move when unrelated code moves: the fn path for fns
     /// (`server::Handler::run`), `FN::{async block#N}` for the N-th async block of a fn (0-based,
-    /// in source order), `Trait::method` for a method body `#[async_trait]` turned into a block.
+    /// in source order), `FN::{#[ATTR] body}` for a fn body an attribute macro turned into a
+    /// block (`Mem::get::{#[async_trait] body}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stable_name: Option<String>,
+    /// The attribute macro that moved a fn's body into this async block (`async_trait`,
+    /// `instrument`), when the sources say so; the block is then named after the fn
+    /// (`Mem::get::{#[async_trait] body}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrapped_by: Option<String>,
     /// Where each byte comes from; filled in by [`crate::analyse`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub analysis: Option<Analysis>,

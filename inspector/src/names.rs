@@ -152,6 +152,17 @@ pub fn path_suffix_match(long: &str, short: &str) -> bool {
     long == short || (long.ends_with(short) && long[..long.len() - short.len()].ends_with("::"))
 }
 
+/// Whether a type is a future already on the heap: `Pin<Box<..>>` (what `#[async_trait]`
+/// methods return) or `Box<..>`, however rustc spells the paths.
+pub fn is_boxed(ty: &str) -> bool {
+    let base = |t: &str| last_segment(split_generics(t).0).to_string();
+    match split_generics(ty) {
+        (b, Some(args)) if last_segment(b) == "Pin" => split_args(args).first().is_some_and(|a| base(a) == "Box"),
+        (b, Some(_)) => last_segment(b) == "Box",
+        _ => false,
+    }
+}
+
 /// Order of states as rustc prints them for coroutines: `Unresumed`, `Suspend0`.., `Returned`,
 /// `Panicked`, then anything else by name.
 pub fn state_rank(name: &str) -> (u8, u64, String) {
@@ -220,6 +231,11 @@ mod tests {
         assert_eq!(source_path("native::b::generic<u8>"), "native::b::generic");
         assert_eq!(trait_path("<net::Conn as Service>::call_twice").as_deref(), Some("Service::call_twice"));
         assert_eq!(last_segment("a::Sender<x::Y>::send"), "send");
+        assert!(is_boxed("Pin<Box<dyn Future<Output = u64> + Send>>"));
+        assert!(is_boxed("std::pin::Pin<std::boxed::Box<dyn std::future::Future<Output = ()> + std::marker::Send>>"));
+        assert!(is_boxed("Box<{async fn body of f()}>"));
+        assert!(!is_boxed("Pin<&mut {async fn body of f()}>"));
+        assert!(!is_boxed("{async fn body of Box::new()}"));
     }
 
     #[test]

@@ -209,5 +209,5 @@ fn table_snapshot() {
     let st = cargo_unasync::render::Style { color: false };
     insta::assert_snapshot!("summary", cargo_unasync::render::table::summary(&fs, st));
     let outer = fs.iter().find(|f| f.ty == "{async fn body of outer()}").unwrap();
-    insta::assert_snapshot!("detail_outer", cargo_unasync::render::table::detail(outer, st));
+    insta::assert_snapshot!("detail_outer", cargo_unasync::render::table::detail(outer, &cargo_unasync::render::Names::new(&fs), st));
 }

@@ -1,4 +1,6 @@
-//! Where one `Box::pin` would shrink a future the most, and by how much.
+//! Where one `Box::pin` would shrink a future the most, and by how much. An awaitee already on
+//! the heap (`Pin<Box<dyn Future>>`, what an `#[async_trait]` method returns) is not a candidate:
+//! boxing it again would trade one pointer for another.
 //!
 //! The size after boxing is rustc's layout replayed with the awaitee as a pointer
 //! ([`relayout`]): the boxed state shrinks, fields laid out after the awaitee in the prefix
@@ -7,7 +9,8 @@
 use crate::analyse::index::Index;
 use crate::analyse::relayout::{Change, Shape};
 use crate::analyse::{BOX_SIZE, largest_awaitee, largest_variant};
-use crate::model::{BoxPin, Future};
+use crate::model::{BoxPin, Field, Future};
+use crate::names::is_boxed;
 
 /// The size of `f` after `change`. When replaying rustc's layout does not give `f`'s printed
 /// size to begin with (an alignment the printed layout hides), the replay's difference is
@@ -18,6 +21,10 @@ pub fn size_after(f: &Future, change: Change) -> u64 {
     let new = shape.size(Some(change));
     let new = if replayed == f.size { new } else { (new + f.size).saturating_sub(replayed) };
     new.min(f.size)
+}
+
+fn worth_boxing(a: &Field) -> bool {
+    a.size > BOX_SIZE && !a.ty.as_deref().is_some_and(is_boxed)
 }
 
 fn candidate(f: &Future, at: (usize, usize), new_size: u64, outermost: &Future) -> BoxPin {
@@ -39,7 +46,7 @@ pub fn candidates(f: &Future, index: &Index<'_>) -> Vec<BoxPin> {
     let mut out = Vec::new();
     for (vi, v) in f.variants.iter().enumerate() {
         for (fi, fld) in v.fields.iter().enumerate() {
-            if fld.name == "__awaitee" && fld.size > BOX_SIZE {
+            if fld.name == "__awaitee" && worth_boxing(fld) {
                 out.push(candidate(f, (vi, fi), size_after(f, Change::Boxed((vi, fi))), f));
             }
         }
@@ -59,7 +66,7 @@ pub fn candidates(f: &Future, index: &Index<'_>) -> Vec<BoxPin> {
     }
     for k in 1..path.len() {
         let (fk, vk, ak) = path[k];
-        if fk.variants[vk].fields[ak].size <= BOX_SIZE {
+        if !worth_boxing(&fk.variants[vk].fields[ak]) {
             continue;
         }
         let mut shrunk = size_after(fk, Change::Boxed((vk, ak)));

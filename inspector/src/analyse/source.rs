@@ -84,7 +84,8 @@ impl<'a> Lookup<'a> {
         None
     }
 
-    fn by_span(&self, span: &str) -> Option<Found<'a>> {
+    /// `block`: the future is an async block or closure (not a fn's own body).
+    fn by_span(&self, span: &str, block: bool) -> Option<Found<'a>> {
         let (file, at) = parse_span(span)?;
         let Some(fb) = self.files.iter().find(|fb| fb.file == file || fb.path == std::path::Path::new(file)) else {
             return self.by_macro_definition(file, at);
@@ -93,7 +94,13 @@ impl<'a> Lookup<'a> {
             return Some(Found::Exact(fb, b));
         }
         if let Some(b) = fb.bodies.iter().find(|b| b.kind == BodyKind::Fn && b.start == at) {
-            return Some(Found::Exact(fb, b));
+            // A block spanned as the fn's signature: the fn's body, moved there by an attribute
+            // on the enclosing `impl` or `trait` (`#[async_trait]`), else by one of its own.
+            let outer = b.macro_attrs.iter().filter(|(_, p)| *p < b.item.0).max_by_key(|(_, p)| *p);
+            return Some(match outer.or(b.macro_attrs.first()) {
+                Some((attr, _)) if block => Found::Wrapped(fb, b, attr.clone()),
+                _ => Found::Exact(fb, b),
+            });
         }
         // An attribute macro's block: the span is on the fn's attribute or signature.
         let b = fb
@@ -101,7 +108,7 @@ impl<'a> Lookup<'a> {
             .iter()
             .filter(|b| b.kind == BodyKind::Fn && !b.macro_attrs.is_empty() && b.item.0 <= at && at <= b.item.1)
             .min_by_key(|b| b.item.1)?;
-        let attr = b.macro_attrs.iter().filter(|(_, p)| *p <= at).map(|(n, _)| n.clone()).next_back();
+        let attr = b.macro_attrs.iter().filter(|(_, p)| *p <= at).max_by_key(|(_, p)| *p).map(|(n, _)| n.clone());
         Some(Found::Wrapped(fb, b, attr.unwrap_or_else(|| b.macro_attrs[0].0.clone())))
     }
 
@@ -122,8 +129,8 @@ impl<'a> Lookup<'a> {
 
     fn find(&self, f: &Future) -> Option<Found<'a>> {
         match f.kind {
-            FutureKind::AsyncFn | FutureKind::Desugared => self.by_path(f).or_else(|| f.location.as_deref().and_then(|l| self.by_span(l))),
-            FutureKind::AsyncBlock | FutureKind::AsyncClosure => f.location.as_deref().and_then(|l| self.by_span(l)),
+            FutureKind::AsyncFn | FutureKind::Desugared => self.by_path(f).or_else(|| f.location.as_deref().and_then(|l| self.by_span(l, false))),
+            FutureKind::AsyncBlock | FutureKind::AsyncClosure => f.location.as_deref().and_then(|l| self.by_span(l, true)),
         }
     }
 }
@@ -158,6 +165,7 @@ pub fn attach(futures: &mut [Future], files: &[FileBodies]) -> HashMap<String, V
         };
         f.source = Some(loc(&fb.file, b.start));
         f.stable_name = Some(stable_name(f, b, wrapped_by.as_deref()));
+        f.wrapped_by = wrapped_by.clone();
         let suspends = f.variants.iter().filter(|v| suspend_index(&v.name).is_some()).count();
         // The fn future of a body an attribute wrapped: one state, awaiting the wrapped block.
         let outer_of_wrapped = wrapped_by.is_none()

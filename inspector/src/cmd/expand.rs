@@ -220,6 +220,7 @@ pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
         }
         None => futures,
     };
+    let names = render::Names::new(&futures);
     let mine = futures_for_path(&futures, &found.path);
     if mine.is_empty() {
         println!(
@@ -230,7 +231,7 @@ pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
     } else {
         println!("// rustc's layout:");
         for f in &mine {
-            print!("{}", render::table::detail(f, st));
+            print!("{}", render::table::detail(f, &names, st));
         }
     }
     // The same source compiled the other way (the fixtures' `native::X` / `desugared::X`).
@@ -240,7 +241,7 @@ pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
             println!();
             println!("// rustc's layout of its twin `{twin}`:");
             for f in &others {
-                print!("{}", render::table::detail(f, st));
+                print!("{}", render::table::detail(f, &names, st));
             }
             let (n, d): (Vec<&Future>, Vec<&Future>) = mine
                 .iter()

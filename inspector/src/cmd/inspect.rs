@@ -30,7 +30,8 @@ pub enum MessageFormat {
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct InspectArgs {
-    /// Only futures whose type name contains this substring (e.g. `connection::`, `read_frame`)
+    /// Only futures whose type name or stable name contains this substring (e.g. `connection::`,
+    /// `read_frame`)
     pub filter: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value = "table")]
@@ -138,8 +139,13 @@ pub fn run(args: &InspectArgs, verbose: bool) -> Result<(), Error> {
 
 pub fn run_on(futures: Vec<Future>, args: &InspectArgs) -> Result<(), Error> {
     let total = futures.len();
+    // Lines of the table name other futures, filtered out or not.
+    let names = render::Names::new(&futures);
     let mut sel: Vec<Future> = match &args.filter {
-        Some(s) => futures.into_iter().filter(|f| f.ty.contains(s.as_str())).collect(),
+        Some(s) => futures
+            .into_iter()
+            .filter(|f| f.ty.contains(s.as_str()) || f.stable_name.as_deref().is_some_and(|n| n.contains(s.as_str())))
+            .collect(),
         None => futures,
     };
     if sel.is_empty() {
@@ -159,7 +165,7 @@ pub fn run_on(futures: Vec<Future>, args: &InspectArgs) -> Result<(), Error> {
     let text = match args.format {
         Format::Json => render::json::json(&sel),
         Format::Html => render::html::html(&sel),
-        Format::Table => render::table::table(&sel, st, args.summary),
+        Format::Table => render::table::table(&sel, &names, st, args.summary),
     };
     print!("{text}");
     if let Some(m) = args.max_size {
@@ -169,12 +175,12 @@ pub fn run_on(futures: Vec<Future>, args: &InspectArgs) -> Result<(), Error> {
                 println!("{}", st_bold(st, &format!("{} future(s) larger than {m} bytes:", offenders.len())));
                 for f in &offenders {
                     println!("{}", render::table::offender_line(f, m, st));
-                    print!("{}", render::table::detail(f, st));
+                    print!("{}", render::table::detail(f, &names, st));
                 }
             } else {
                 for f in &offenders {
                     eprintln!("{}", render::table::offender_line(f, m, Style { color: false }));
-                    eprint!("{}", render::table::detail(f, Style { color: false }));
+                    eprint!("{}", render::table::detail(f, &names, Style { color: false }));
                 }
             }
             return Err(Error::new(Exit::SizeGate, format!("{} future(s) exceed --max-size {m}", offenders.len())));

@@ -189,6 +189,7 @@ pub fn assemble(raw: &[RawLayout], sizes: &Sizes) -> Vec<Future> {
             krate: None,
             source: None,
             stable_name: None,
+            wrapped_by: None,
             analysis: None,
         };
         finish_states(&mut fut);

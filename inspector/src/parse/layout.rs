@@ -129,6 +129,7 @@ impl Parser {
                         krate: None,
                         source: None,
                         stable_name: None,
+                        wrapped_by: None,
                         analysis: None,
                     },
                     cursor: 0,

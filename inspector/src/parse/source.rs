@@ -85,8 +85,9 @@ pub struct Body {
     /// The whole item, attributes included, for a fn: spans of attribute macros that wrap the
     /// body in a block (`#[instrument]`, `#[tokio::main]`, `#[async_trait]`) fall inside.
     pub item: (Pos, Pos),
-    /// Attributes of a fn that are macros (not `inline`, `doc`, `allow`, ..): the body rustc
-    /// lays out may be theirs rather than the fn's.
+    /// Attributes of a fn that are macros (not `inline`, `doc`, `allow`, ..), then those of its
+    /// `impl` or `trait` block (`#[async_trait]`): the body rustc lays out may be theirs rather
+    /// than the fn's.
     pub macro_attrs: Vec<(String, Pos)>,
     /// Arguments (fns) or captured bindings visible where the block is (blocks, closures).
     pub upvars: Vec<Binding>,
@@ -524,7 +525,8 @@ fn items(list: &[Item], prefix: &str, out: &mut Vec<Body>) {
                 let ty = join(&type_name(&imp.self_ty));
                 for it in &imp.items {
                     if let ImplItem::Fn(f) = it {
-                        func(format!("{ty}::{}", f.sig.ident), &f.attrs, &f.vis, &f.sig, &f.block, it.span(), out);
+                        let attrs = [&f.attrs[..], &imp.attrs[..]].concat();
+                        func(format!("{ty}::{}", f.sig.ident), &attrs, &f.vis, &f.sig, &f.block, it.span(), out);
                     }
                 }
             }
@@ -534,7 +536,8 @@ fn items(list: &[Item], prefix: &str, out: &mut Vec<Body>) {
                     if let TraitItem::Fn(f) = it
                         && let Some(b) = &f.default
                     {
-                        func(format!("{ty}::{}", f.sig.ident), &f.attrs, &syn::Visibility::Inherited, &f.sig, b, it.span(), out);
+                        let attrs = [&f.attrs[..], &tr.attrs[..]].concat();
+                        func(format!("{ty}::{}", f.sig.ident), &attrs, &syn::Visibility::Inherited, &f.sig, b, it.span(), out);
                     }
                 }
             }

@@ -1,6 +1,7 @@
 //! Stage 5, render: the analysed model as text for a person (table, side by side), JSON for
 //! tools, cargo's diagnostic messages for editors, an HTML report, snapshot files.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::model::{Future, FutureKind};
@@ -83,6 +84,9 @@ impl Table {
 
 /// Short human name: `read_frame()` style for fns, `async block@src/lib.rs:3:5` otherwise.
 pub fn short_name(f: &Future) -> String {
+    if let Some(name) = macro_body_name(f) {
+        return name.to_string();
+    }
     match (&f.path, f.kind) {
         (Some(p), _) => format!("{p}()"),
         (None, FutureKind::AsyncFn) => format!("async fn@{}", f.location.as_deref().unwrap_or("?")),
@@ -92,11 +96,32 @@ pub fn short_name(f: &Future) -> String {
     }
 }
 
-/// The future's name in tables: rustc's type, or `#[desugar] PATH()` for desugared futures.
+/// A fn's body that an attribute macro moved into an async block is named after the fn
+/// (`Mem::get::{#[async_trait] body}`): rustc's `{async block@..}` says nothing of it.
+fn macro_body_name(f: &Future) -> Option<&str> {
+    f.wrapped_by.as_ref().and(f.stable_name.as_deref())
+}
+
+/// The future's name in tables: rustc's type, `#[desugar] PATH()` for desugared futures, the
+/// fn's name for a body an attribute macro moved into a block.
 pub fn display_name(f: &Future) -> String {
-    match (f.kind, &f.path) {
-        (FutureKind::Desugared, Some(p)) => format!("#[desugar] {p}()"),
+    match (f.kind, &f.path, macro_body_name(f)) {
+        (FutureKind::Desugared, Some(p), _) => format!("#[desugar] {p}()"),
+        (_, _, Some(name)) => name.to_string(),
         _ => f.ty.clone(),
+    }
+}
+
+/// Display names by rustc's type name, for lines that name another future (the awaitee
+/// chain, the `Box::pin` advice); a type not in the report is shown as is.
+pub struct Names(HashMap<String, String>);
+
+impl Names {
+    pub fn new(futures: &[Future]) -> Self {
+        Names(futures.iter().map(|f| (f.ty.clone(), display_name(f))).collect())
+    }
+    pub fn of(&self, ty: &str) -> String {
+        self.0.get(ty).cloned().unwrap_or_else(|| ty.to_string())
     }
 }
 

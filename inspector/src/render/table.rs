@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::model::Future;
-use crate::render::{Style, Table, display_name, short_name, type_or_unknown};
+use crate::render::{Names, Style, Table, display_name, short_name, type_or_unknown};
 
 /// One line per future.
 pub fn summary(futures: &[Future], st: Style) -> String {
@@ -36,14 +36,16 @@ pub fn summary(futures: &[Future], st: Style) -> String {
     out
 }
 
-/// The full breakdown of one future.
-pub fn detail(f: &Future, st: Style) -> String {
+/// The full breakdown of one future; `names` names the futures its lines mention.
+pub fn detail(f: &Future, names: &Names, st: Style) -> String {
     let mut out = String::new();
+    let name = display_name(f);
     let _ = writeln!(
         out,
-        "{}  {}",
+        "{}  {}{}",
         st.bold(&format!("{} bytes, align {}", f.size, f.align)),
-        st.bold(&f.ty)
+        st.bold(&name),
+        if name == f.ty { String::new() } else { st.dim(&format!("  {}", f.ty)) }
     );
     if f.kind == crate::model::FutureKind::Desugared {
         let _ = writeln!(
@@ -78,8 +80,8 @@ pub fn detail(f: &Future, st: Style) -> String {
                     "  {}└ {} bytes  {}  {}",
                     "  ".repeat(i + 1),
                     c.size,
-                    type_or_unknown(c.ty.as_deref()),
-                    st.dim(&format!("(awaited in {} of {})", c.variant, c.future))
+                    c.ty.as_deref().map(|t| names.of(t)).unwrap_or_else(|| type_or_unknown(None).to_string()),
+                    st.dim(&format!("(awaited in {} of {})", c.variant, names.of(&c.future)))
                 );
             }
         }
@@ -88,10 +90,10 @@ pub fn detail(f: &Future, st: Style) -> String {
                 out,
                 "  {} the await of {} ({} bytes) in {} of {}: {} -> ~{} bytes, saves ~{} bytes",
                 st.yellow("Box::pin"),
-                type_or_unknown(b.ty.as_deref()),
+                b.ty.as_deref().map(|t| names.of(t)).unwrap_or_else(|| type_or_unknown(None).to_string()),
                 b.awaitee_size,
                 b.variant,
-                b.in_future,
+                names.of(&b.in_future),
                 f.size,
                 b.new_size,
                 b.saved
@@ -148,12 +150,12 @@ pub fn detail(f: &Future, st: Style) -> String {
 }
 
 /// The table format: a summary line per future, then the breakdown of each.
-pub fn table(futures: &[Future], st: Style, summary_only: bool) -> String {
+pub fn table(futures: &[Future], names: &Names, st: Style, summary_only: bool) -> String {
     let mut out = summary(futures, st);
     if !summary_only {
         for f in futures {
             out.push('\n');
-            out.push_str(&detail(f, st));
+            out.push_str(&detail(f, names, st));
         }
     }
     out
