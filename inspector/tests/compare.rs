@@ -64,3 +64,59 @@ fn compare_a_workspace_member_with_inherited_fields_and_dependencies() {
     assert_eq!(std::fs::read_to_string(&manifest).unwrap(), before);
 }
 
+
+/// A row's desugared size, `None` for `-`.
+fn desugared(out: &str, name: &str) -> Option<u64> {
+    row(out, name)[2].parse().ok()
+}
+
+#[test]
+fn an_error_reported_in_a_caller_keeps_the_callee_native_not_the_caller() {
+    // Desugared, `raw` keeps a raw pointer across its `.await` (a limit of the macro), so its
+    // future is not `Send`; rustc reports that in `caller`, which needs it to be.
+    let o = run(&["compare"], "compare-caller", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let caller = row(&out, "caller").join(" ");
+    assert!(!caller.contains("stays native"), "{out}\n{}", stderr(&o));
+    assert!(desugared(&out, "caller").is_some(), "{out}");
+    // `raw` is measured, or stays native for the error in its caller (if the macro keeps the pointer).
+    let raw = row(&out, "raw").join(" ");
+    assert!(desugared(&out, "raw").is_some() || raw.contains("stays native: `*const u32` cannot be sent between threads safely"), "{out}");
+}
+
+#[test]
+fn an_error_outside_every_async_fn_still_prints_the_table_and_exits_8() {
+    // The package includes `../../notes.txt`, outside its directory: the copy has no such file.
+    let o = run(&["compare"], "outside/pkg", &[]);
+    assert_eq!(o.status.code(), Some(8), "{}", stderr(&o));
+    let out = stdout(&o);
+    for name in ["leaf", "twice"] {
+        let r = row(&out, name);
+        assert!(r[1].parse::<u64>().is_ok(), "rustc's size is there: {out}");
+        assert_eq!(r[2], "-", "{out}");
+        let note = r[4..].join(" ");
+        assert!(note.starts_with("not measured: the desugared copy does not compile") || note.starts_with("stays native:"), "{out}");
+    }
+    row(&out, "TOTAL");
+    let err = stderr(&o);
+    let last = err.lines().last().unwrap();
+    assert!(last.starts_with("cargo-unasync: error: compare: the desugared copy ("), "{err}");
+    assert!(last.contains("the error is outside every async fn") && last.contains("notes.txt"), "{err}");
+}
+
+#[test]
+fn a_crate_forbidding_unsafe_code_is_told_why_its_fns_stay_native() {
+    let o = run(&["compare"], "compare-forbid", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for name in ["leaf", "twice"] {
+        let r = row(&out, name).join(" ");
+        // Measured if the expansion ever has no `unsafe`; otherwise the cause comes first.
+        assert!(
+            desugared(&out, name).is_some()
+                || r.contains("stays native: the expansion of #[unasync::desugar] uses `unsafe`, which `#![forbid(unsafe_code)]` at src/lib.rs:3 forbids: "),
+            "{out}"
+        );
+    }
+}

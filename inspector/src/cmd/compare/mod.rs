@@ -28,7 +28,7 @@ mod manifest;
 mod report;
 
 pub use candidates::{Candidate, annotate, candidates, candidates_in};
-pub use errors::{errors, first_error};
+pub use errors::{CompileError, blame, errors};
 pub use manifest::{WorkspaceRoot, rewrite_manifest};
 pub use report::{Row, render};
 
@@ -112,14 +112,24 @@ fn lookup(m: &HashMap<(String, String), u64>, cands: &[Candidate], i: usize) -> 
         .max()
 }
 
-pub fn run(args: &CompareArgs, verbose: bool) -> Result<(), Error> {
-    let rows = compare(args, verbose)?;
-    print!("{}", render(&rows));
-    Ok(())
+/// What `compare` found: one row per `async fn` (sorted by path), and why the copy could not
+/// be built at all, when it could not (then no row has a desugared size).
+pub struct Comparison {
+    pub rows: Vec<Row>,
+    pub failure: Option<String>,
 }
 
-/// Does the work of `compare`, returning one row per `async fn` (sorted by path).
-pub fn compare(args: &CompareArgs, verbose: bool) -> Result<Vec<Row>, Error> {
+pub fn run(args: &CompareArgs, verbose: bool) -> Result<(), Error> {
+    let c = compare(args, verbose)?;
+    print!("{}", render(&c.rows));
+    match c.failure {
+        Some(why) => Err(Error::new(Exit::CopyFailed, why)),
+        None => Ok(()),
+    }
+}
+
+/// Does the work of `compare`.
+pub fn compare(args: &CompareArgs, verbose: bool) -> Result<Comparison, Error> {
     let sel = &args.selection;
     let proj = cargo_run::project(sel, verbose)?;
     let pkg = proj
@@ -208,6 +218,8 @@ pub fn compare(args: &CompareArgs, verbose: bool) -> Result<Vec<Row>, Error> {
     };
     let mut errors: Vec<Option<String>> = vec![None; cands.len()];
     let mut rounds = 0;
+    // `None` with the reason when the copy cannot be built by keeping more fns native.
+    let mut failure = None;
     let out = loop {
         for (rel, src) in &sources {
             let mine: Vec<&Candidate> = cands
@@ -220,54 +232,47 @@ pub fn compare(args: &CompareArgs, verbose: bool) -> Result<Vec<Row>, Error> {
         }
         let mut msgs = String::new();
         match cargo_run::build(&copy_sel, &copy_proj, Mode::TypeSizes, verbose, Some(&mut msgs)) {
-            Ok(o) => break o,
+            Ok(o) => break Some(o),
             Err(e) if e.exit == Exit::BuildFailed => {
                 // Every function an error points into stays native; then build again.
                 let all = self::errors(&msgs);
                 let Some(first) = all.first() else { return Err(e) };
                 let mut reverted = 0;
-                for (spans, text) in &all {
-                    let hit = spans.iter().find_map(|(f, l)| {
-                        let f = Path::new(f);
-                        let f = f.strip_prefix(&scratch).unwrap_or(f);
-                        cands.iter().enumerate().position(|(i, c)| {
-                            errors[i].is_none() && c.file == f && (c.first_line..=c.last_line).contains(l)
-                        })
-                    });
-                    if let Some(i) = hit {
-                        eprintln!("cargo-unasync: `{}` stays native: {text}", cands[i].display());
-                        errors[i] = Some(text.clone());
+                for err in &all {
+                    if let Some(i) = blame(err, &cands, &scratch, |i| errors[i].is_none()) {
+                        eprintln!("cargo-unasync: `{}` stays native: {}", cands[i].display(), err.text);
+                        errors[i] = Some(err.text.clone());
                         reverted += 1;
                     }
                 }
                 if reverted == 0 {
-                    return Err(Error::new(
-                        Exit::BuildFailed,
-                        format!(
-                            "compare: the desugared copy ({}) does not compile and the error is outside every async fn: {}",
-                            scratch.display(),
-                            first.1
-                        ),
+                    failure = Some(format!(
+                        "compare: the desugared copy ({}) does not compile, and the error is outside every async fn, so keeping \
+                         functions native cannot help: {}",
+                        scratch.display(),
+                        first.text
                     ));
+                    break None;
                 }
                 rounds += 1;
                 if rounds >= args.max_rounds {
                     let native = errors.iter().filter(|e| e.is_some()).count();
-                    return Err(Error::new(
-                        Exit::BuildFailed,
-                        format!(
-                            "compare: the desugared copy still does not compile after {rounds} rebuilds ({native} functions kept native so far); \
-                             raise --max-rounds"
-                        ),
+                    failure = Some(format!(
+                        "compare: the desugared copy still does not compile after {rounds} rebuilds ({native} functions kept native so far); \
+                         raise --max-rounds"
                     ));
+                    break None;
                 }
                 eprintln!("cargo-unasync: {reverted} function(s) stay native; building the copy again");
             }
             Err(e) => return Err(e),
         }
     };
-    let mut desugared = crate::parse::captures::read_files(&out.files)?;
-    if !verbose && let Some(dir) = out.files.first().and_then(|f| f.parent()) {
+    let mut desugared = match &out {
+        Some(out) => crate::parse::captures::read_files(&out.files)?,
+        None => Vec::new(),
+    };
+    if !verbose && let Some(dir) = out.as_ref().and_then(|o| o.files.first()).and_then(|f| f.parent()) {
         let _ = fs::remove_dir_all(dir);
     }
     crate::analyse::prepare(&mut desugared);
@@ -280,11 +285,12 @@ pub fn compare(args: &CompareArgs, verbose: bool) -> Result<Vec<Row>, Error> {
             function: cands[i].display(),
             rustc: lookup(&n, &cands, i),
             desugared: if error.is_none() { lookup(&d, &cands, i) } else { None },
+            not_built: error.is_none() && failure.is_some(),
             error,
         })
         .collect();
     rows.sort_by(|a, b| a.function.cmp(&b.function));
-    Ok(rows)
+    Ok(Comparison { rows, failure })
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@ pub struct Row {
     pub desugared: Option<u64>,
     /// Why the function stayed native in the copy.
     pub error: Option<String>,
+    /// Desugared in the copy, but the copy did not compile for another reason.
+    pub not_built: bool,
 }
 
 /// The table `compare` prints.
@@ -32,6 +34,7 @@ pub fn render(rows: &[Row]) -> String {
         };
         let note = match (&r.error, r.rustc, r.desugared) {
             (Some(e), _, _) => format!("stays native: {e}"),
+            (None, _, _) if r.not_built => "not measured: the desugared copy does not compile (see below)".into(),
             (None, None, _) => {
                 "rustc laid out no async fn body for it (generic and not instantiated, unused, or rewritten by another attribute such as #[tokio::main])".into()
             }
@@ -62,7 +65,7 @@ mod tests {
 
     #[test]
     fn a_function_that_grew_is_marked() {
-        let row = |f: &str, a, b| Row { function: f.into(), rustc: Some(a), desugared: Some(b), error: None };
+        let row = |f: &str, a, b| Row { function: f.into(), rustc: Some(a), desugared: Some(b), error: None, not_built: false };
         let out = render(&[row("grew", 32, 40), row("shrank", 40, 32)]);
         let grew = out.lines().find(|l| l.starts_with("grew")).unwrap();
         assert!(grew.contains("1.25!") && grew.contains("LARGER than rustc's by 8 bytes"), "{out}");
