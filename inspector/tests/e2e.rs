@@ -281,58 +281,6 @@ fn editor_mode_prints_cargo_messages_at_the_right_lines() {
 }
 
 #[test]
-fn snapshot_then_an_edit_that_grows_one_future_changes_only_its_snapshot() {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("snapcrate");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"snapcrate\"\nversion = \"0.1.0\"\nedition = \"2024\"\n[workspace]\n").unwrap();
-    let lib = |buf: usize, header: &str| {
-        format!(
-            "{header}pub struct Yield(bool);\nimpl std::future::Future for Yield {{\n    type Output = ();\n    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {{\n        if self.0 {{ std::task::Poll::Ready(()) }} else {{ self.0 = true; cx.waker().wake_by_ref(); std::task::Poll::Pending }}\n    }}\n}}\n\
-             pub async fn small(x: u32) -> u32 {{\n    let a = [x; 4];\n    Yield(false).await;\n    a[1]\n}}\n\
-             pub async fn grows(x: u8) -> u8 {{\n    let buf = [x; {buf}];\n    Yield(false).await;\n    async {{ Yield(false).await }}.await;\n    buf[3]\n}}\n"
-        )
-    };
-    std::fs::write(dir.join("src/lib.rs"), lib(100, "")).unwrap();
-    let manifest = dir.join("Cargo.toml");
-    let snaps = dir.join("futures");
-    let snap = |extra: &[&str]| {
-        let mut args = vec!["snapshot", snaps.to_str().unwrap(), "--manifest-path", manifest.to_str().unwrap()];
-        args.extend_from_slice(extra);
-        run(&args, "-", &[])
-    };
-    let o = snap(&["--accept"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let mut files: Vec<String> = std::fs::read_dir(&snaps).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    files.sort();
-    assert_eq!(files, ["snapcrate__grows.snap", "snapcrate__grows__async_block_0.snap", "snapcrate__small.snap"]);
-    let grows = std::fs::read_to_string(snaps.join("snapcrate__grows.snap")).unwrap();
-    assert!(grows.starts_with("---\nsource: cargo-unasync snapshot\nexpression: \"grows\"\n"), "{grows}");
-    assert!(grows.contains("Suspend0 ") && grows.contains("at +2 Yield(false)"), "{grows}");
-    assert_eq!(snap(&["--check"]).status.code(), Some(0), "unchanged");
-
-    // Unrelated lines above everything, and one future grows: only its snapshot differs.
-    std::fs::write(dir.join("src/lib.rs"), lib(300, "// a comment\n// moving every line\n")).unwrap();
-    let o = snap(&["--check"]);
-    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
-    assert!(stderr(&o).contains("changed: snapcrate__grows\n"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("1 changed, 0 new, 0 gone"), "{}", stderr(&o));
-    assert!(!snaps.join("snapcrate__grows.snap.new").exists(), "--check writes nothing");
-    let o = snap(&[]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let mut pending: Vec<String> = std::fs::read_dir(&snaps)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".snap.new"))
-        .collect();
-    pending.sort();
-    assert_eq!(pending, ["snapcrate__grows.snap.new"], "what `cargo insta review` will show");
-    let new = std::fs::read_to_string(snaps.join("snapcrate__grows.snap.new")).unwrap();
-    assert!(grows.contains("buf local (+1)") && new.contains("buf local (+1)"));
-    assert!(new.contains("   300  buf local"), "{new}");
-}
-
-#[test]
 fn expand_no_layout_works_on_a_crate_that_does_not_type_check() {
     let o = run(&["expand", "broken", "--no-layout"], "broken", &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

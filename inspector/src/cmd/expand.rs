@@ -32,6 +32,7 @@ pub struct ExpandArgs {
 }
 
 /// A function found in the expanded source.
+#[derive(Clone)]
 pub struct Found {
     /// Path from the crate root: `cases::straight::simple`, `connection::Connection::read_frame`.
     pub path: String,
@@ -167,30 +168,30 @@ fn did_you_mean(paths: &[String], path: &str) -> String {
     format!("; did you mean {}?", names.join(", "))
 }
 
-pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
-    let sources: Vec<(Option<String>, String)> = match &args.input {
-        Some(p) => vec![(None, std::fs::read_to_string(p).map_err(|e| Error::io(&format!("reading {}", p.display()), e))?)],
-        None => {
-            let proj = cargo_run::project(&args.selection, verbose)?;
-            let out = cargo_run::build(&args.selection, &proj, Mode::Expanded, verbose, None)?;
-            let mut v = Vec::new();
-            for f in &out.files {
-                let src = std::fs::read_to_string(f).map_err(|e| Error::io(&format!("reading {}", f.display()), e))?;
-                v.push((capture_crate(f), src));
-            }
-            if !verbose && let Some(dir) = out.files.first().and_then(|f| f.parent()) {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            v
-        }
-    };
+/// Every function of the selection after macro expansion (one build with
+/// `-Zunpretty=expanded`), each with its crate; once per crate when several targets compile it.
+pub fn expanded_functions(sel: &Selection, verbose: bool) -> Result<Vec<Found>, Error> {
+    let proj = cargo_run::project(sel, verbose)?;
+    let out = cargo_run::build(sel, &proj, Mode::Expanded, verbose, None)?;
     let mut fns = Vec::new();
-    for (krate, s) in &sources {
-        fns.extend(functions(s)?.into_iter().map(|f| Found { krate: krate.clone(), ..f }));
+    for f in &out.files {
+        let src = std::fs::read_to_string(f).map_err(|e| Error::io(&format!("reading {}", f.display()), e))?;
+        let krate = capture_crate(f);
+        fns.extend(functions(&src)?.into_iter().map(|found| Found { krate: krate.clone(), ..found }));
     }
-    // The same function shows up once per target of a crate that compiles it; keep one.
+    if !verbose && let Some(dir) = out.files.first().and_then(|f| f.parent()) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     let mut seen = std::collections::HashSet::new();
     fns.retain(|f| seen.insert((f.krate.clone(), f.path.clone())));
+    Ok(fns)
+}
+
+pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
+    let fns = match &args.input {
+        Some(p) => functions(&std::fs::read_to_string(p).map_err(|e| Error::io(&format!("reading {}", p.display()), e))?)?,
+        None => expanded_functions(&args.selection, verbose)?,
+    };
     let found = find(fns, &args.path)?;
     let st = inspect::style();
     println!("// `{}`, as rustc sees it after macro expansion", found.path);

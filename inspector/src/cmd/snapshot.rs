@@ -8,8 +8,13 @@ use std::collections::HashSet;
 use std::fs;
 use std::path::PathBuf;
 
+use std::collections::HashMap;
+
+use crate::cmd::expand::{Found, expanded_functions, find};
 use crate::cmd::inspect::collect;
 use crate::error::{Error, Exit};
+use crate::model::{Future, FutureKind};
+use crate::names::source_path;
 use crate::read::cargo_run::Selection;
 use crate::render::snapshot::{file, file_stem, stored_body};
 
@@ -28,8 +33,29 @@ pub struct SnapshotArgs {
     pub selection: Selection,
 }
 
+/// The expansion of each desugared fn, pretty-printed, by its future's type (one more build,
+/// with `-Zunpretty=expanded`, when there are any). A fn not found in the expansion gets none.
+fn expansions(futures: &[Future], sel: &Selection, verbose: bool) -> Result<HashMap<String, String>, Error> {
+    let desugared: Vec<&Future> = futures.iter().filter(|f| f.kind == FutureKind::Desugared).collect();
+    if desugared.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let fns = expanded_functions(sel, verbose)?;
+    let mut out = HashMap::new();
+    for f in desugared {
+        let Some(path) = f.path.as_deref() else { continue };
+        let mine: Vec<Found> =
+            fns.iter().filter(|x| f.krate.is_none() || x.krate.is_none() || x.krate == f.krate).cloned().collect();
+        if let Ok(found) = find(mine, &source_path(path)) {
+            out.insert(f.ty.clone(), found.source());
+        }
+    }
+    Ok(out)
+}
+
 pub fn run(args: &SnapshotArgs, verbose: bool) -> Result<(), Error> {
     let futures = collect(&args.selection, verbose)?;
+    let expansions = expansions(&futures, &args.selection, verbose)?;
     if !args.check {
         fs::create_dir_all(&args.dir).map_err(|e| Error::io(&format!("creating {}", args.dir.display()), e))?;
     }
@@ -40,7 +66,7 @@ pub fn run(args: &SnapshotArgs, verbose: bool) -> Result<(), Error> {
         let stem = file_stem(f);
         let stem = (1..).map(|i| if i == 1 { stem.clone() } else { format!("{stem}_{i}") }).find(|s| names.insert(s.clone())).expect("a free name");
         let expression = f.stable_name.clone().unwrap_or_else(|| f.ty.clone());
-        let text = file(f, &expression);
+        let text = file(f, &expression, expansions.get(&f.ty).map(String::as_str));
         let snap = args.dir.join(format!("{stem}.snap"));
         let pending = args.dir.join(format!("{stem}.snap.new"));
         let old = fs::read_to_string(&snap).ok();

@@ -1,7 +1,8 @@
 //! Snapshot files of a user's futures, in insta's `.snap` format: one file per future, named
 //! and written so that unrelated edits change nothing. Names come from the stable name (fn
 //! path, `FN::{async block#N}`), lines are relative to the body's first line, spans inside type
-//! names lose their line and column.
+//! names lose their line and column, and the names `#[unasync::desugar]` gives its types lose
+//! their hash. A desugared fn's snapshot ends with its expansion.
 
 use std::fmt::Write as _;
 
@@ -19,6 +20,25 @@ pub fn strip_spans(ty: &str) -> String {
         // `:L:C: L:C` (or `:L:C`): digits, colons and one space.
         let end = tail.find(|c: char| !(c.is_ascii_digit() || c == ':' || c == ' ')).unwrap_or(tail.len());
         rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `__State_1f2e3d4c` -> `__State_<hash>` (likewise `__Frame_`): the macro names its types
+/// from a hash of the signature, which has nothing to do with the layout.
+pub fn strip_hashes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = ["__State_", "__Frame_"].iter().filter_map(|p| rest.find(p).map(|i| i + p.len())).min() {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let hex = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
+        let ends = !rest[hex..].starts_with(|c: char| c.is_alphanumeric() || c == '_');
+        if hex == 8 && ends {
+            out.push_str("<hash>");
+            rest = &rest[8..];
+        }
     }
     out.push_str(rest);
     out
@@ -86,9 +106,18 @@ pub fn body(f: &Future) -> String {
     s
 }
 
-/// A whole `.snap` file (insta's format: a YAML header between `---` lines, then the body).
-pub fn file(f: &Future, expression: &str) -> String {
-    format!("---\nsource: cargo-unasync snapshot\nexpression: \"{}\"\nsnapshot_kind: text\n---\n{}", expression.replace('"', "'"), body(f))
+/// A whole `.snap` file (insta's format: a YAML header between `---` lines, then the body), with
+/// the fn's expansion (pretty-printed) after the layout for a desugared fn.
+pub fn file(f: &Future, expression: &str, expansion: Option<&str>) -> String {
+    let mut body = body(f);
+    if let Some(code) = expansion {
+        let _ = write!(body, "\nexpansion (rustc -Zunpretty=expanded, pretty-printed):\n{code}");
+    }
+    format!(
+        "---\nsource: cargo-unasync snapshot\nexpression: \"{}\"\nsnapshot_kind: text\n---\n{}",
+        expression.replace('"', "'"),
+        strip_hashes(&body)
+    )
 }
 
 /// The body of an existing `.snap` file (after its header), to compare with a new one.
@@ -107,5 +136,9 @@ mod tests {
         assert_eq!(strip_spans("Instrumented<{async block@src/a.rs:72:5: 72:15}>"), "Instrumented<{async block@src/a.rs}>");
         assert_eq!(strip_spans("{async fn body of a::b()}"), "{async fn body of a::b()}");
         assert_eq!(stored_body("---\nsource: x\n---\nbody\n"), Some("body\n"));
+        assert_eq!(
+            strip_hashes("Machine<f::__Frame_0a1B2c3d<u8, f::__State_0a1b2c3d>> enum __State_0a1b2c3d<T> __State_0a1b2c3dx __Frame_12"),
+            "Machine<f::__Frame_<hash><u8, f::__State_<hash>>> enum __State_<hash><T> __State_0a1b2c3dx __Frame_12"
+        );
     }
 }
