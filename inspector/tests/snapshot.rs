@@ -5,6 +5,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use cargo_unasync::analyse::prepare;
+use cargo_unasync::parse::layout::parse_str;
+use cargo_unasync::render::snapshot::{file, stored_body};
 use common::{run, stderr};
 
 /// The crate's library: `grows` holds a `[u8; BUF]`; `HEADER` goes first (moving every line).
@@ -138,4 +141,26 @@ fn snapshot_then_an_edit_that_grows_one_future_changes_only_its_snapshot() {
     let new = c.read("snapcrate__grows.snap.new");
     assert!(grows.contains("buf local (+1)") && new.contains("buf local (+1)"));
     assert!(new.contains("   300  buf local"), "{new}");
+}
+
+#[test]
+fn insta_reads_the_files_as_written() {
+    // insta's own reader (the `insta` crate `cargo insta` is built on, same version) on files
+    // written for the futures of a sample, with an expression that needs quoting and escaping.
+    let mut fs = parse_str(include_str!("samples/rustc-1.95-desugared.txt"));
+    prepare(&mut fs);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("insta-format");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, f) in fs.iter().enumerate() {
+        let expression = format!(r#"Mem::get::{{#[async_trait] body}} "{i}" C:\src"#);
+        let text = file(f, &expression, Some("fn x() {}\n"));
+        let path = dir.join(format!("x__{i}.snap"));
+        std::fs::write(&path, &text).unwrap();
+        let snap = insta::Snapshot::from_file(&path).unwrap();
+        assert_eq!(snap.metadata().expression(), Some(expression.as_str()));
+        assert_eq!(snap.metadata().source(), Some("cargo-unasync snapshot"));
+        // What insta compares and saves: the body, trailing whitespace trimmed, then a newline.
+        let contents = snap.contents().as_text().unwrap().to_string();
+        assert_eq!(format!("{contents}\n"), stored_body(&text).unwrap());
+    }
 }

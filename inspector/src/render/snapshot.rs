@@ -107,17 +107,18 @@ pub fn body(f: &Future) -> String {
 }
 
 /// A whole `.snap` file (insta's format: a YAML header between `---` lines, then the body), with
-/// the fn's expansion (pretty-printed) after the layout for a desugared fn.
+/// the fn's expansion (pretty-printed) after the layout for a desugared fn. The header has what
+/// insta 1.49 writes for a text snapshot (`cargo insta review` rewrites it so on accepting); the
+/// body ends with one newline, as insta saves it.
 pub fn file(f: &Future, expression: &str, expansion: Option<&str>) -> String {
     let mut body = body(f);
     if let Some(code) = expansion {
         let _ = write!(body, "\nexpansion (rustc -Zunpretty=expanded, pretty-printed):\n{code}");
     }
-    format!(
-        "---\nsource: cargo-unasync snapshot\nexpression: \"{}\"\nsnapshot_kind: text\n---\n{}",
-        expression.replace('"', "'"),
-        strip_hashes(&body)
-    )
+    let body = strip_hashes(&body);
+    // A YAML double-quoted string.
+    let expression = expression.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("---\nsource: cargo-unasync snapshot\nexpression: \"{expression}\"\n---\n{}\n", body.trim_end())
 }
 
 /// The body of an existing `.snap` file (after its header), to compare with a new one.
