@@ -135,7 +135,7 @@ impl Shape {
             self.states.iter().map(|v| v.iter().map(|&(at, s)| resized(&[at], s)).collect()).collect();
         if self.enum_in_prefix {
             let (enum_size, enum_align) = after(tag.size, tag.align, &states);
-            packed(prefix.into_iter().chain([Slot { size: enum_size, align: enum_align }]), self.align)
+            packed(prefix.into_iter().chain([Slot { size: enum_size, align: enum_align }]), self.align.max(enum_align))
         } else {
             let prefix_align = prefix.iter().map(|s| s.align).max().unwrap_or(1).max(tag.align);
             let prefix_size = packed(prefix.into_iter().chain([tag]), prefix_align);

@@ -4,9 +4,11 @@
 //! touched): relative path dependencies become absolute, `unasync` is added as a path dependency
 //! when missing, and `#[::unasync::desugar]` is put on every `async fn` with a body (after its
 //! other attributes, on the same line, so line numbers do not move). Both crates are built with
-//! `-Zprint-type-sizes` into the same target directory. When the copy does not compile, every
-//! error's span is mapped to the function containing it, those functions are left native (and
-//! listed with their first error), and the copy is built again; at most `--max-rounds` times.
+//! `-Zprint-type-sizes` into the same target directory. When the copy does not compile, each
+//! error keeps one function native ([`blame`]: the one whose expansion it comes from, else the
+//! one holding its span), listed with that error, and the copy is built again; at most
+//! `--max-rounds` times. When that cannot help (an error outside every async fn), the table is
+//! printed all the same and the exit code is 8.
 //! The functions are those of the targets the selection builds, found by following `mod`
 //! declarations from each target's root; a workspace member's inherited fields and dependencies
 //! are written out from the workspace root's manifest ([`rewrite_manifest`]).
@@ -218,7 +220,8 @@ pub fn compare(args: &CompareArgs, verbose: bool) -> Result<Comparison, Error> {
     };
     let mut errors: Vec<Option<String>> = vec![None; cands.len()];
     let mut rounds = 0;
-    // `None` with the reason when the copy cannot be built by keeping more fns native.
+    // Why the copy cannot be built when keeping more fns native does not help (the loop then
+    // ends without a build).
     let mut failure = None;
     let out = loop {
         for (rel, src) in &sources {
