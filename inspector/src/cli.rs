@@ -6,7 +6,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 
 use crate::error::{Error, Exit};
-use crate::inspect::InspectArgs;
+use crate::cmd::inspect::InspectArgs;
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo-unasync", bin_name = "cargo unasync", version, about = "See what rustc lays out for your futures")]
@@ -23,10 +23,13 @@ pub enum Cmd {
     /// Report every future rustc laid out, largest first, and why each byte is there
     Inspect(InspectArgs),
     /// Print the macro-expanded source of one function next to rustc's layout of its future
-    Expand(crate::expand::ExpandArgs),
+    Expand(crate::cmd::expand::ExpandArgs),
     /// Per async fn: rustc's future size against the size of the same fn under #[unasync::desugar]
     /// (built from a scratch copy of the package; your files are not modified)
-    Compare(crate::compare::CompareArgs),
+    Compare(crate::cmd::compare::CompareArgs),
+    /// Write each future's layout as an insta `.snap` file in DIR (review with `cargo insta
+    /// review`; `--check` fails on a difference)
+    Snapshot(crate::cmd::snapshot::SnapshotArgs),
     /// Measure parser throughput on a captured -Zprint-type-sizes file (repeated in memory)
     BenchParse {
         file: std::path::PathBuf,
@@ -61,9 +64,10 @@ pub fn main() -> i32 {
 
 fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
-        Cmd::Inspect(a) => crate::inspect::run(&a, cli.verbose),
-        Cmd::Expand(a) => crate::expand::run(&a, cli.verbose),
-        Cmd::Compare(a) => crate::compare::run(&a, cli.verbose),
+        Cmd::Inspect(a) => crate::cmd::inspect::run(&a, cli.verbose),
+        Cmd::Expand(a) => crate::cmd::expand::run(&a, cli.verbose),
+        Cmd::Compare(a) => crate::cmd::compare::run(&a, cli.verbose),
+        Cmd::Snapshot(a) => crate::cmd::snapshot::run(&a, cli.verbose),
         Cmd::BenchParse { file, mib } => bench_parse(&file, mib),
     }
 }
@@ -84,7 +88,7 @@ fn bench_parse(file: &std::path::Path, mib: usize) -> Result<(), Error> {
     let t = Instant::now();
     let mut n = 0u64;
     let mut bytes = 0u64;
-    let lines = crate::parser::parse_reader(&big[..], |f| {
+    let lines = crate::parse::layout::parse_reader(&big[..], |f| {
         n += 1;
         bytes += f.size;
     })

@@ -17,6 +17,12 @@ pub enum Exit {
     NoFutures = 5,
     /// 6: `expand`: no async fn with that path.
     NotFound = 6,
+    /// 7: `snapshot --check`: a future's snapshot is new, changed or gone.
+    SnapshotDiffers = 7,
+    /// 8: `compare`: the desugared copy does not compile for a reason keeping functions native
+    /// does not remove (an error outside every async fn, or `--max-rounds` reached); the table
+    /// still shows rustc's sizes and the functions kept native.
+    CopyFailed = 8,
     /// 64: bad command line.
     Usage = 64,
     /// 70: anything else (I/O errors, unexpected output).

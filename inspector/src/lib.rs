@@ -1,19 +1,21 @@
 //! `cargo unasync`: inspect the futures rustc builds for `async fn`s, async blocks and async
 //! closures, expand `#[unasync::desugar]` functions, and compare both.
 //!
-//! The pipeline is read -> parse -> select -> render over the serde model in [`model`]:
-//! [`cargo_run`] builds with the binary itself as `RUSTC_WRAPPER`, [`parser`] streams rustc's
-//! `-Zprint-type-sizes` output, [`analysis`] explains each byte, [`render`] prints.
+//! One-way stages, each using only the ones before it and the shared leaves ([`model`], the
+//! data; [`names`], type-name text; [`error`]):
+//! [`read`] (build with the binary as `RUSTC_WRAPPER`, capture rustc's `-Zprint-type-sizes`
+//! output; find a crate's source files) -> [`parse`] (rustc's output and the sources into the
+//! [`model`]) -> [`analyse`] (why each byte is there, which `.await` holds it) -> [`render`]
+//! (table, JSON, editor messages, HTML, snapshots). [`cmd`] and [`cli`] drive them.
+//! `tests/layers.rs` checks that no module imports a later stage.
 //! The JSON schema and exit codes are documented in the README next to this crate's Cargo.toml.
 
-pub mod analysis;
-pub mod cargo_run;
+pub mod analyse;
 pub mod cli;
-pub mod compare;
-pub mod desugared;
+pub mod cmd;
 pub mod error;
-pub mod expand;
-pub mod inspect;
 pub mod model;
-pub mod parser;
+pub mod names;
+pub mod parse;
+pub mod read;
 pub mod render;

@@ -1,4 +1,6 @@
-//! The serde data model shared by the parser, the analysis and the renderers.
+//! The serde data model every stage shares: what [`crate::parse`] makes of rustc's output,
+//! what [`crate::analyse`] adds, what [`crate::render`] prints. Data only: this module uses no
+//! other module of the crate.
 //!
 //! The JSON produced by `cargo unasync inspect --format json` is exactly [`Report`] serialized;
 //! see the crate README for the schema and its stability promise.
@@ -45,9 +47,31 @@ pub struct Field {
     /// Alignment when rustc printed it (it prints it only where it caused padding).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub align: Option<u64>,
-    /// rustc's type name, when printed (for `__awaitee` and unnamed temporaries, 2024+).
+    /// rustc's type name, when printed (for `__awaitee` and unnamed temporaries, 2024+); for a
+    /// desugared future's `__awaitee`, the future its `.await` calls when the source names it.
     #[serde(rename = "type")]
     pub ty: Option<String>,
+    /// Where the value comes from in the source: the binding (`let x`, a pattern, an argument)
+    /// for named locals and upvars, the `.await` for `__awaitee`. Filled in by
+    /// [`crate::analyse::source`]; absent when the sources were not read or do not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceLoc>,
+}
+
+/// A place in the crate's sources. `file` is as rustc names it (relative to the package for the
+/// crate's own files, absolute for dependencies); `line` and `column` are 1-based, the column in
+/// characters, as in rustc's messages.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SourceLoc {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl std::fmt::Display for SourceLoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
 }
 
 /// Bytes of a state not used by its own fields.
@@ -58,7 +82,7 @@ pub struct Gap {
 }
 
 /// One state of the coroutine: `Unresumed`, `Suspend0`.., `Returned`, `Panicked`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Variant {
     pub name: String,
     /// As rustc prints it: the state's size without the discriminant.
@@ -68,6 +92,14 @@ pub struct Variant {
     /// states use.
     pub padding: u64,
     pub gaps: Vec<Gap>,
+    /// Where the coroutine is in this state: the `.await` for `SuspendK` (the K-th suspension
+    /// point in rustc's numbering), the body's start for `Unresumed`, its end for `Returned`
+    /// and `Panicked`. Filled in by [`crate::analyse::source`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceLoc>,
+    /// The awaited expression as written (`self.connection.read_frame()`), for `SuspendK`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awaits: Option<String>,
 }
 
 impl Variant {
@@ -104,9 +136,99 @@ pub struct Future {
     /// captured by a build (`mini_redis`, `mini_redis_cli`); `None` for `--input` files.
     #[serde(rename = "crate", default, skip_serializing_if = "Option::is_none")]
     pub krate: Option<String>,
-    /// Where each byte comes from; filled in by [`crate::analysis`].
+    /// The body in the source: the fn's signature or the block's first token, when found by
+    /// [`crate::analyse::source`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub analysis: Option<crate::analysis::Analysis>,
+    pub source: Option<SourceLoc>,
+    /// A name that does not move when unrelated code moves: the fn path for fns
+    /// (`server::Handler::run`), `FN::{async block#N}` for the N-th async block of a fn (0-based,
+    /// in source order), `FN::{#[ATTR] body}` for a fn body an attribute macro turned into a
+    /// block (`Mem::get::{#[async_trait] body}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stable_name: Option<String>,
+    /// The attribute macro that moved a fn's body into this async block (`async_trait`,
+    /// `instrument`), when the sources say so; the block is then named after the fn
+    /// (`Mem::get::{#[async_trait] body}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrapped_by: Option<String>,
+    /// Where each byte comes from; filled in by [`crate::analyse`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<Analysis>,
+}
+
+/// Bytes of the largest state by category.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bytes {
+    /// `awaitee`, `args_twice`, `upvars`, `locals`, `padding`, `discriminant`, `end_padding`.
+    pub what: String,
+    pub bytes: u64,
+}
+
+/// An argument rustc keeps twice: the captured `upvar` and the moved `local` copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicatedArg {
+    pub name: String,
+    pub size: u64,
+    /// States holding both the upvar and the local copy.
+    pub variants: Vec<String>,
+}
+
+/// One awaited future in the chain of largest awaitees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainLink {
+    /// The future holding the awaitee.
+    pub future: String,
+    pub variant: String,
+    /// The awaitee's type (as printed inside `future`); `null` when rustc printed none.
+    #[serde(rename = "type")]
+    pub ty: Option<String>,
+    pub size: u64,
+    /// The layout entry the awaitee resolved to, when it is a future in the report.
+    pub resolved: Option<String>,
+}
+
+/// Where one `Box::pin` shrinks the outermost future the most.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoxPin {
+    /// The future whose source should `Box::pin` the await.
+    pub in_future: String,
+    pub variant: String,
+    /// The awaited future's type to box.
+    #[serde(rename = "type")]
+    pub ty: Option<String>,
+    pub awaitee_size: u64,
+    /// Estimated size of the outermost future afterwards, in bytes.
+    pub new_size: u64,
+    pub saved: u64,
+    /// The `.await` to change, when the sources were read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceLoc>,
+}
+
+/// A way from one state to the next: the coroutine suspends at `to`'s `.await` (or returns)
+/// after being resumed in `from`. Derived from the source's control flow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateEdge {
+    pub from: String,
+    pub to: String,
+}
+
+/// What [`crate::analyse`] finds out about one future.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Analysis {
+    /// The state that determines the size.
+    pub largest_variant: Option<String>,
+    /// Bytes of the largest state by category; sums to `size`.
+    pub breakdown: Vec<Bytes>,
+    pub duplicated_args: Vec<DuplicatedArg>,
+    /// Largest awaited future first, then the largest awaitee inside it, and so on.
+    pub awaitee_chain: Vec<ChainLink>,
+    /// `bool` temporaries saved across awaits (`.coroutine_fieldN: bool`): almost always drop flags.
+    pub drop_flags: u64,
+    pub box_pin: Option<BoxPin>,
+    /// The state diagram, when the sources were read; empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub state_edges: Vec<StateEdge>,
 }
 
 /// A struct or enum layout as rustc printed it, for the types `#[unasync::desugar]` generates.

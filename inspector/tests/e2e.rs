@@ -1,32 +1,11 @@
 //! End-to-end: run the binary on the small crates under tests/crates/ (each build takes well
 //! under a second; dependencies: none).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn crate_manifest(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/crates").join(name).join("Cargo.toml")
-}
+use std::path::Path;
 
-fn run(args: &[&str], crate_name: &str, env: &[(&str, &str)]) -> Output {
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("e2e-{crate_name}"));
-    let mut c = Command::new(env!("CARGO_BIN_EXE_cargo-unasync"));
-    c.args(args).env("CARGO_TARGET_DIR", &target).env_remove("RUSTC_WRAPPER").env("NO_COLOR", "1");
-    if crate_name != "-" {
-        c.arg("--manifest-path").arg(crate_manifest(crate_name));
-    }
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.output().expect("running cargo-unasync")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{crate_manifest, run, stderr, stdout};
 
 #[test]
 fn inspect_json_schema() {
@@ -190,34 +169,6 @@ fn expand_prints_the_function_and_its_layout() {
 }
 
 #[test]
-fn compare_desugars_a_copy_and_reports_sizes() {
-    let manifest = crate_manifest("compare");
-    let lib = std::fs::read_to_string(manifest.with_file_name("src/lib.rs")).unwrap();
-    let o = run(&["compare"], "compare", &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let out = stdout(&o);
-    let row = |name: &str| -> Vec<String> {
-        out.lines()
-            .find(|l| l.split_whitespace().next() == Some(name))
-            .unwrap_or_else(|| panic!("no row {name}:\n{out}"))
-            .split_whitespace()
-            .map(String::from)
-            .collect()
-    };
-    // rustc keeps the 512-byte argument twice; the desugared frame once.
-    assert_eq!(row("big_arg")[1..3], ["1026", "514"], "{out}");
-    assert_eq!(row("net::Conn::read")[1..3], ["24", "16"], "{out}");
-    assert_eq!(row("Service::call_twice")[1..3], ["64", "56"], "{out}");
-    let guarded = row("guarded").join(" ");
-    assert!(guarded.contains("stays native: unasync does not lower `.await` in a match guard yet (src/lib.rs:45)"), "{out}");
-    assert!(!out.contains("\nalready "), "fns already carrying the attribute are skipped:\n{out}");
-    assert!(row("TOTAL").join(" ").contains("8 of 9 functions"), "{out}");
-    // The user's files are untouched.
-    assert_eq!(std::fs::read_to_string(manifest.with_file_name("src/lib.rs")).unwrap(), lib);
-    assert!(!std::fs::read_to_string(&manifest).unwrap().contains("/work"));
-}
-
-#[test]
 fn inspect_keeps_one_copy_of_the_library_futures_a_binary_awaits() {
     let o = run(&["inspect", "--format", "json"], "workspace/member", &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -237,43 +188,106 @@ fn inspect_keeps_one_copy_of_the_library_futures_a_binary_awaits() {
     assert_eq!(bump["crate"], "ws_member");
 }
 
+/// The line of `demo`'s source holding `needle` (found by text, not by the code under test).
+fn demo_line(needle: &str) -> u64 {
+    let src = std::fs::read_to_string(crate_manifest("demo").with_file_name("src/lib.rs")).unwrap();
+    let hits: Vec<usize> = src.lines().enumerate().filter(|(_, l)| l.contains(needle)).map(|(i, _)| i + 1).collect();
+    assert_eq!(hits.len(), 1, "{needle} must be on one line");
+    hits[0] as u64
+}
+
 #[test]
-fn compare_a_workspace_member_with_inherited_fields_and_dependencies() {
-    let manifest = crate_manifest("workspace/member");
-    let before = std::fs::read_to_string(&manifest).unwrap();
-    let o = run(&["compare"], "workspace/member", &[]);
+fn every_state_and_named_field_has_its_source_line() {
+    let o = run(&["inspect", "--format", "json"], "demo", &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let out = stdout(&o);
-    let row = |name: &str| -> Vec<String> {
-        out.lines()
-            .find(|l| l.split_whitespace().next() == Some(name))
-            .unwrap_or_else(|| panic!("no row {name}:\n{out}"))
-            .split_whitespace()
-            .map(String::from)
-            .collect()
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let fs = v["futures"].as_array().unwrap();
+    for f in fs {
+        for s in f["variants"].as_array().unwrap() {
+            assert!(s["source"]["line"].is_u64(), "{} {} has no line", f["type"], s["name"]);
+            assert_eq!(s["source"]["file"], "src/lib.rs");
+        }
+    }
+    let fut = |ty: &str| fs.iter().find(|f| f["type"] == ty).unwrap_or_else(|| panic!("{ty}"));
+    let state = |f: &serde_json::Value, name: &str| f["variants"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap().clone();
+    let run_all = fut("{async fn body of run_all()}");
+    assert_eq!(run_all["source"]["line"], demo_line("pub async fn run_all()"));
+    assert_eq!(state(run_all, "Unresumed")["source"]["line"], demo_line("pub async fn run_all()"));
+    assert_eq!(state(run_all, "Suspend0")["source"]["line"], demo_line("let _ = c.read_frame().await;"));
+    assert_eq!(state(run_all, "Suspend0")["awaits"], "c.read_frame()");
+    let s1 = state(run_all, "Suspend1");
+    assert_eq!(s1["source"]["line"], demo_line("let o = outer(1, String::new()).await;"));
+    // Two awaits on one line are two states, in evaluation order.
+    assert_eq!(state(run_all, "Suspend5")["awaits"], "no_await(5)");
+    assert_eq!(state(run_all, "Suspend6")["awaits"], "cases::straight::simple(1)");
+    assert_eq!(state(run_all, "Suspend6")["source"]["line"], demo_line("no_await(5).await + cases"));
+    // A local saved across an await points at its `let`, the awaitee at the await.
+    let s2 = state(run_all, "Suspend2");
+    let field = |s: &serde_json::Value, n: &str| s["fields"].as_array().unwrap().iter().find(|x| x["name"] == n).unwrap().clone();
+    assert_eq!(field(&s2, "o")["source"]["line"], demo_line("let o = outer("));
+    assert_eq!(field(&s2, "c")["source"]["line"], demo_line("let mut c = connection::Connection"));
+    assert_eq!(field(&s2, "__awaitee")["source"]["line"], demo_line("let g = use_generic().await;"));
+    // An argument (upvar) points at the signature.
+    let outer = fut("{async fn body of outer()}");
+    assert_eq!(field(&state(outer, "Suspend0"), "s")["source"]["line"], demo_line("pub async fn outer("));
+    // Blocks and closures get names that do not move with unrelated code.
+    let block = fs.iter().find(|f| f["kind"] == "async_block").unwrap();
+    assert_eq!(block["stable_name"], "async_block::{async block#0}");
+    let closure = fs.iter().find(|f| f["kind"] == "async_closure").unwrap();
+    assert_eq!(closure["stable_name"], "with_closure::{async closure#0}");
+    // The state diagram: run_all's states follow each other, the last one returns.
+    let edges = run_all["analysis"]["state_edges"].as_array().unwrap();
+    assert!(edges.iter().any(|e| e["from"] == "Unresumed" && e["to"] == "Suspend0"));
+    assert!(edges.iter().any(|e| e["from"] == "Suspend7" && e["to"] == "Returned"));
+}
+
+#[test]
+fn editor_mode_prints_cargo_messages_at_the_right_lines() {
+    let o = run(&["inspect", "--message-format", "json", "--warn-above", "1000"], "demo", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let msgs: Vec<cargo_metadata::Message> =
+        cargo_metadata::Message::parse_stream(&o.stdout[..]).map(|m| m.unwrap()).collect();
+    assert!(!msgs.iter().any(|m| matches!(m, cargo_metadata::Message::TextLine(_))), "only JSON on stdout");
+    assert!(matches!(msgs.last(), Some(cargo_metadata::Message::BuildFinished(b)) if b.success));
+    let diags: Vec<&cargo_metadata::diagnostic::Diagnostic> = msgs
+        .iter()
+        .filter_map(|m| match m {
+            cargo_metadata::Message::CompilerMessage(c) if c.message.code.as_ref().is_some_and(|c| c.code == "unasync::future_size") => {
+                assert_eq!(c.target.name, "demo");
+                Some(&c.message)
+            }
+            _ => None,
+        })
+        .collect();
+    let at = |level: cargo_metadata::diagnostic::DiagnosticLevel, line: u64| {
+        diags.iter().copied().filter(move |d| d.level == level && d.spans[0].line_start as u64 == line && d.spans[0].file_name == "src/lib.rs")
     };
-    let sizes = |name: &str| -> (u64, u64) {
-        let r = row(name);
-        (r[1].parse().unwrap_or_else(|_| panic!("{out}")), r[2].parse().unwrap_or_else(|_| panic!("{out}")))
-    };
-    let (rustc, ours) = sizes("big_arg");
-    assert!(rustc > 512 && ours < rustc, "the argument is stored once:\n{out}");
-    sizes("two_ticks");
-    sizes("inner::Counter::bump");
-    // The binary's own async fn, named with its target.
-    assert!(out.lines().any(|l| l.starts_with("drive [bin tool]")), "{out}");
-    assert!(row("TOTAL").join(" ").contains("4 of 4 functions"), "{out}");
-    // The copy's manifest has what the member inherited written out, paths absolute.
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-workspace/member");
-    let copy = std::fs::read_to_string(target.join("unasync/compare/ws-member/Cargo.toml")).unwrap();
-    let t: toml::Table = copy.parse().unwrap();
-    assert_eq!(t["package"]["version"].as_str(), Some("0.3.0"), "{copy}");
-    assert_eq!(t["package"]["edition"].as_str(), Some("2024"), "{copy}");
-    assert_eq!(t["package"]["license"].as_str(), Some("MIT"), "{copy}");
-    let helper = t["dependencies"]["helper"]["path"].as_str().unwrap();
-    assert!(Path::new(helper).is_absolute() && Path::new(helper).join("Cargo.toml").exists(), "{copy}");
-    assert_eq!(t["lints"]["rust"]["missing_debug_implementations"].as_str(), Some("warn"), "{copy}");
-    assert!(!copy.contains("workspace = true"), "{copy}");
-    // The user's manifest is untouched.
-    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), before);
+    use cargo_metadata::diagnostic::DiagnosticLevel::{Note, Warning};
+    let note: Vec<_> = at(Note, demo_line("pub async fn run_all()")).collect();
+    assert_eq!(note.len(), 1, "{diags:#?}");
+    assert!(note[0].message.contains("future of `run_all` is 2400 bytes, largest state Suspend1 (2400 bytes)"), "{}", note[0].message);
+    let warn: Vec<_> = at(Warning, demo_line("let o = outer(1, String::new()).await;")).collect();
+    assert_eq!(warn.len(), 1, "{diags:#?}");
+    assert!(warn[0].message.contains("keeps 2400 bytes"), "{}", warn[0].message);
+    assert!(warn[0].children.iter().any(|c| c.message.contains("Box::pin")), "{:#?}", warn[0].children);
+    assert!(warn[0].spans[0].text[0].text.contains(".await"));
+    // Small states get no warning.
+    assert_eq!(at(Warning, demo_line("let _ = c.read_frame().await;")).count(), 0);
+    // Every warning points at a line with an .await on it.
+    let src = std::fs::read_to_string(crate_manifest("demo").with_file_name("src/lib.rs")).unwrap();
+    for d in diags.iter().filter(|d| d.level == Warning) {
+        assert!(src.lines().nth(d.spans[0].line_start - 1).unwrap().contains(".await"), "{}", d.message);
+    }
+}
+
+#[test]
+fn expand_no_layout_works_on_a_crate_that_does_not_type_check() {
+    let o = run(&["expand", "broken", "--no-layout"], "broken", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("let x: u32 = \"not a number\";"), "{}", stdout(&o));
+    assert!(stderr(&o).contains("E0308"), "rustc's error is still shown");
+    // With the layout the build must succeed: exit 2 after the expansion.
+    let o = run(&["expand", "broken"], "broken", &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stdout(&o).contains("async fn broken()"), "{}", stdout(&o));
 }

@@ -1,8 +1,10 @@
 //! Parser and analysis tests over the captured samples; nothing is built.
 
-use cargo_unasync::analysis::{Index, analyse_all, path_suffix_match};
+use cargo_unasync::analyse::analyse_all;
+use cargo_unasync::analyse::index::Index;
 use cargo_unasync::model::{FormatVersion, Future, FutureKind};
-use cargo_unasync::parser::{Parser, classify, parse_str};
+use cargo_unasync::names::path_suffix_match;
+use cargo_unasync::parse::layout::{Parser, classify, parse_str};
 
 const NEW: &str = include_str!("samples/rustc-1.95-scratch.txt");
 const OLD: &str = include_str!("samples/old-format-hand-converted.txt");
@@ -114,7 +116,7 @@ fn old_bracket_format() {
     analyse_all(&mut fs);
     let a = fs[0].analysis.as_ref().unwrap();
     assert_eq!(a.awaitee_chain.len(), 1);
-    assert_eq!(a.awaitee_chain[0].ty, "?");
+    assert_eq!(a.awaitee_chain[0].ty, None);
     assert_eq!(a.duplicated_args[0].name, "s");
 }
 
@@ -149,7 +151,7 @@ fn awaitee_chain_follows_trimmed_paths() {
     analyse_all(&mut fs);
     let f = find(&fs, "{async fn body of run_all()}");
     let a = f.analysis.as_ref().unwrap();
-    let chain: Vec<(&str, u64)> = a.awaitee_chain.iter().map(|c| (c.ty.as_str(), c.size)).collect();
+    let chain: Vec<(&str, u64)> = a.awaitee_chain.iter().map(|c| (c.ty.as_deref().unwrap(), c.size)).collect();
     assert_eq!(
         chain,
         [
@@ -186,7 +188,7 @@ fn why_each_byte() {
     // Boxing the 2224-byte await in run_all leaves the next largest state (Suspend2: 320).
     let run = find(&fs, "{async fn body of run_all()}").analysis.clone().unwrap();
     let b = run.box_pin.unwrap();
-    assert_eq!(b.ty, "{async fn body of outer()}");
+    assert_eq!(b.ty.as_deref(), Some("{async fn body of outer()}"));
     assert_eq!((b.new_size, b.saved), (320, 2080));
     // Small awaitees are never worth boxing.
     assert!(find(&fs, "{async fn body of leaf()}").analysis.as_ref().unwrap().box_pin.is_none());
@@ -195,17 +197,17 @@ fn why_each_byte() {
 #[test]
 fn json_report_snapshot() {
     let mut fs = parse_str(NEW);
-    cargo_unasync::inspect::prepare(&mut fs);
+    cargo_unasync::analyse::prepare(&mut fs);
     fs.truncate(3);
-    insta::assert_snapshot!("json_top3", cargo_unasync::render::json(&fs));
+    insta::assert_snapshot!("json_top3", cargo_unasync::render::json::json(&fs));
 }
 
 #[test]
 fn table_snapshot() {
     let mut fs = parse_str(NEW);
-    cargo_unasync::inspect::prepare(&mut fs);
+    cargo_unasync::analyse::prepare(&mut fs);
     let st = cargo_unasync::render::Style { color: false };
-    insta::assert_snapshot!("summary", cargo_unasync::render::summary(&fs, st));
+    insta::assert_snapshot!("summary", cargo_unasync::render::table::summary(&fs, st));
     let outer = fs.iter().find(|f| f.ty == "{async fn body of outer()}").unwrap();
-    insta::assert_snapshot!("detail_outer", cargo_unasync::render::detail(outer, st));
+    insta::assert_snapshot!("detail_outer", cargo_unasync::render::table::detail(outer, &cargo_unasync::render::Names::new(&fs), st));
 }

@@ -290,8 +290,12 @@ pub fn build(
             "this toolchain refuses the unstable flag even with RUSTC_BOOTSTRAP=1 (see rustc's message above)",
         ));
     }
-    if !status.success() {
+    let expanded_anyway = mode == Mode::Expanded && has_captures(&out_dir);
+    if !status.success() && !expanded_anyway {
         return Err(Error::new(Exit::BuildFailed, "the crate does not compile (rustc's errors are above)"));
+    }
+    if !status.success() {
+        eprintln!("cargo-unasync: the crate does not compile; its macro expansion was captured all the same");
     }
     let mut files: Vec<PathBuf> = fs::read_dir(&out_dir)
         .map_err(|e| Error::io("reading the capture directory", e))?
@@ -300,6 +304,11 @@ pub fn build(
         .collect();
     files.sort();
     Ok(BuildOutput { files })
+}
+
+/// Whether the wrapper captured a non-empty expansion in `dir`.
+fn has_captures(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|rd| rd.flatten().any(|e| e.path().extension().is_some_and(|x| x == "rs") && e.metadata().is_ok_and(|m| m.len() > 0)))
 }
 
 fn arg_value(args: &[OsString], flag: &str) -> Option<String> {
@@ -387,16 +396,17 @@ pub fn wrapper_main() -> i32 {
                 run_watching(c, &out_dir)
             })(),
             "expanded" => (|| {
-                let st = base().status()?;
+                // The expansion first: it needs only parsing and macro expansion, so it is
+                // captured even when the crate does not type-check (expand --no-layout).
+                let mut c = base();
+                c.arg("-Zunpretty=expanded").env("RUSTC_BOOTSTRAP", "1");
+                c.stdout(File::create(out_dir.join(format!("{tag}.rs")))?);
+                let st = run_watching(c, &out_dir)?;
                 if !st.success() {
                     return Ok(st);
                 }
-                let mut c = base();
-                // A second pass that stops after macro expansion; the first produced the outputs
-                // dependent targets need.
-                c.arg("-Zunpretty=expanded").env("RUSTC_BOOTSTRAP", "1");
-                c.stdout(File::create(out_dir.join(format!("{tag}.rs")))?);
-                run_watching(c, &out_dir)
+                // Then the real compile, for the outputs dependent targets need.
+                base().status()
             })(),
             _ => base().status(),
         }

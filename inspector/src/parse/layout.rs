@@ -13,6 +13,7 @@
 use std::io::BufRead;
 
 use crate::model::{Field, FormatVersion, Future, FutureKind, Gap, RawLayout, Variant};
+use crate::parse::desugared::{self, Sizes};
 
 const PREFIX: &str = "print-type-size ";
 
@@ -72,6 +73,10 @@ pub struct Parser {
     lines: u64,
     /// Layouts of the types `#[unasync::desugar]` generates, collected as they end (few and small).
     raw: Vec<RawLayout>,
+    /// Size of every type printed from the first desugared type on (rustc prints larger types
+    /// first, so these include every type of their fields; the generic
+    /// arguments of the generated types name their fields' types; see [`desugared`]).
+    sizes: Sizes,
 }
 
 impl Parser {
@@ -84,9 +89,10 @@ impl Parser {
         self.lines
     }
 
-    /// The desugared types' layouts seen so far (see [`crate::desugared`]).
-    pub fn take_raw(&mut self) -> Vec<RawLayout> {
-        std::mem::take(&mut self.raw)
+    /// The desugared types' layouts seen so far, and the sizes of the types printed
+    /// (see [`desugared`]).
+    pub fn take_raw(&mut self) -> (Vec<RawLayout>, Sizes) {
+        (std::mem::take(&mut self.raw), std::mem::take(&mut self.sizes))
     }
 
     /// Feeds one line; returns a future whose layout ended just before this line.
@@ -99,7 +105,10 @@ impl Parser {
             let done = self.finish();
             let Some((name, size, align)) = parse_type_header(rest) else { return done };
             let classified = classify(name);
-            let raw = classified.is_none() && crate::desugared::is_desugared_type(name);
+            let raw = classified.is_none() && desugared::is_desugared_type(name);
+            if raw || !self.raw.is_empty() {
+                self.sizes.insert(name.to_string(), size);
+            }
             if classified.is_some() || raw {
                 let (kind, format, path, location) =
                     classified.unwrap_or((FutureKind::Desugared, FormatVersion::Braces, None, None));
@@ -118,6 +127,9 @@ impl Parser {
                         variants: Vec::new(),
                         format,
                         krate: None,
+                        source: None,
+                        stable_name: None,
+                        wrapped_by: None,
                         analysis: None,
                     },
                     cursor: 0,
@@ -131,13 +143,7 @@ impl Parser {
             p.fut.discriminant = bytes(rest).unwrap_or(0);
         } else if let Some(rest) = trimmed.strip_prefix("variant `") {
             let (name, size) = rest.split_once("`: ")?;
-            p.fut.variants.push(Variant {
-                name: name.to_string(),
-                size: bytes(size).unwrap_or(0),
-                fields: Vec::new(),
-                padding: 0,
-                gaps: Vec::new(),
-            });
+            p.fut.variants.push(Variant { name: name.to_string(), size: bytes(size).unwrap_or(0), ..Variant::default() });
             p.cursor = p.fut.discriminant;
             p.pad = 0;
         } else if let Some(rest) = trimmed.strip_prefix("end padding: ") {
@@ -176,16 +182,10 @@ impl Parser {
             p.cursor = offset + size;
             if p.fut.variants.is_empty() {
                 // A struct-like layout; coroutines always print variants, but be lenient.
-                p.fut.variants.push(Variant {
-                    name: String::new(),
-                    size: 0,
-                    fields: Vec::new(),
-                    padding: 0,
-                    gaps: Vec::new(),
-                });
+                p.fut.variants.push(Variant::default());
             }
             let v = p.fut.variants.last_mut().expect("pushed above");
-            v.fields.push(Field { name: name.to_string(), kind: kind.to_string(), size, offset, align, ty });
+            v.fields.push(Field { name: name.to_string(), kind: kind.to_string(), size, offset, align, ty, source: None });
         }
         None
     }
@@ -211,15 +211,15 @@ impl Parser {
 
 /// Parses a whole stream, calling `sink` for each future as soon as its layout is complete.
 pub fn parse_reader<R: BufRead>(r: R, sink: impl FnMut(Future)) -> std::io::Result<u64> {
-    parse_reader_raw(r, sink, |_| {})
+    parse_reader_raw(r, sink, |_, _| {})
 }
 
 /// [`parse_reader`], also handing over the layouts of `#[unasync::desugar]` types (`Machine`,
-/// `__Frame`, `__State`) to `raw_sink` at the end.
+/// `__Frame`, `__State`) to `raw_sink` at the end, with the sizes of the types printed.
 pub fn parse_reader_raw<R: BufRead>(
     mut r: R,
     mut sink: impl FnMut(Future),
-    mut raw_sink: impl FnMut(RawLayout),
+    raw_sink: impl FnOnce(Vec<RawLayout>, Sizes),
 ) -> std::io::Result<u64> {
     let mut parser = Parser::new();
     let mut buf = String::new();
@@ -235,16 +235,18 @@ pub fn parse_reader_raw<R: BufRead>(
     if let Some(f) = parser.finish() {
         sink(f);
     }
-    parser.take_raw().into_iter().for_each(&mut raw_sink);
-    Ok(parser.lines())
+    let lines = parser.lines();
+    let (raw, sizes) = parser.take_raw();
+    raw_sink(raw, sizes);
+    Ok(lines)
 }
 
 /// Convenience: every future in `text`, desugared ones included (assembled from their
 /// `Machine`/`__Frame`/`__State` layouts), minus the never-run type-check blocks of desugared fns.
 pub fn parse_str(text: &str) -> Vec<Future> {
     let mut out = Vec::new();
-    let mut raw = Vec::new();
-    parse_reader_raw(text.as_bytes(), |f| out.push(f), |r| raw.push(r)).expect("reading from memory");
-    crate::desugared::merge(&mut out, &raw);
+    let mut side = (Vec::new(), Sizes::new());
+    parse_reader_raw(text.as_bytes(), |f| out.push(f), |r, s| side = (r, s)).expect("reading from memory");
+    desugared::merge(&mut out, &side.0, &side.1);
     out
 }

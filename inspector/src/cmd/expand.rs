@@ -8,9 +8,12 @@ use std::path::PathBuf;
 
 use syn::{ImplItem, Item, TraitItem, Type};
 
-use crate::cargo_run::{self, Mode, Selection};
+use crate::cmd::inspect;
 use crate::error::{Error, Exit};
-use crate::inspect;
+use crate::model::{Future, FutureKind};
+use crate::names::{path_suffix_match, source_path};
+use crate::read::capture_crate;
+use crate::read::cargo_run::{self, Mode, Selection};
 use crate::render;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -29,6 +32,7 @@ pub struct ExpandArgs {
 }
 
 /// A function found in the expanded source.
+#[derive(Clone)]
 pub struct Found {
     /// Path from the crate root: `cases::straight::simple`, `connection::Connection::read_frame`.
     pub path: String,
@@ -116,7 +120,8 @@ pub fn functions(src: &str) -> Result<Vec<Found>, Error> {
 /// Functions whose path is `path` or ends with `::path`; an exact match wins.
 pub fn find(fns: Vec<Found>, path: &str) -> Result<Found, Error> {
     let path = path.trim_start_matches("crate::");
-    let mut hits: Vec<Found> = fns.into_iter().filter(|f| crate::analysis::path_suffix_match(&f.path, path)).collect();
+    let all: Vec<String> = fns.iter().map(|f| f.path.clone()).collect();
+    let mut hits: Vec<Found> = fns.into_iter().filter(|f| path_suffix_match(&f.path, path)).collect();
     if hits.iter().filter(|f| f.path == path).count() == 1 {
         let i = hits.iter().position(|f| f.path == path).expect("one exact match");
         return Ok(hits.swap_remove(i));
@@ -125,7 +130,7 @@ pub fn find(fns: Vec<Found>, path: &str) -> Result<Found, Error> {
         hits.retain(|f| f.path == path);
     }
     match hits.len() {
-        0 => Err(Error::new(Exit::NotFound, format!("no function `{path}` in the expanded crate"))),
+        0 => Err(Error::new(Exit::NotFound, format!("no function `{path}` in the expanded crate{}", did_you_mean(&all, path)))),
         1 => Ok(hits.pop().expect("one")),
         _ => {
             let several_crates = hits.iter().any(|f| f.krate != hits[0].krate);
@@ -142,30 +147,51 @@ pub fn find(fns: Vec<Found>, path: &str) -> Result<Found, Error> {
     }
 }
 
-pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
-    let sources: Vec<(Option<String>, String)> = match &args.input {
-        Some(p) => vec![(None, std::fs::read_to_string(p).map_err(|e| Error::io(&format!("reading {}", p.display()), e))?)],
-        None => {
-            let proj = cargo_run::project(&args.selection, verbose)?;
-            let out = cargo_run::build(&args.selection, &proj, Mode::Expanded, verbose, None)?;
-            let mut v = Vec::new();
-            for f in &out.files {
-                let src = std::fs::read_to_string(f).map_err(|e| Error::io(&format!("reading {}", f.display()), e))?;
-                v.push((inspect::capture_crate(f), src));
-            }
-            if !verbose && let Some(dir) = out.files.first().and_then(|f| f.parent()) {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            v
-        }
-    };
-    let mut fns = Vec::new();
-    for (krate, s) in &sources {
-        fns.extend(functions(s)?.into_iter().map(|f| Found { krate: krate.clone(), ..f }));
+/// `; did you mean `a::b`, `c::d`?` for the paths closest to `path` (by the edit distance of
+/// their last segments, then of the whole path), or nothing when none is close.
+fn did_you_mean(paths: &[String], path: &str) -> String {
+    let last = path.rsplit("::").next().unwrap_or(path);
+    let mut scored: Vec<(f64, &String)> = paths
+        .iter()
+        .map(|p| {
+            let own = p.rsplit("::").next().unwrap_or(p);
+            (strsim::jaro_winkler(own, last).max(strsim::jaro_winkler(p, path)), p)
+        })
+        .filter(|(s, _)| *s >= 0.8)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    if scored.is_empty() {
+        return String::new();
     }
-    // The same function shows up once per target of a crate that compiles it; keep one.
+    let names: Vec<String> = scored.iter().take(3).map(|(_, p)| format!("`{p}`")).collect();
+    format!("; did you mean {}?", names.join(", "))
+}
+
+/// Every function of the selection after macro expansion (one build with
+/// `-Zunpretty=expanded`), each with its crate; once per crate when several targets compile it.
+pub fn expanded_functions(sel: &Selection, verbose: bool) -> Result<Vec<Found>, Error> {
+    let proj = cargo_run::project(sel, verbose)?;
+    let out = cargo_run::build(sel, &proj, Mode::Expanded, verbose, None)?;
+    let mut fns = Vec::new();
+    for f in &out.files {
+        let src = std::fs::read_to_string(f).map_err(|e| Error::io(&format!("reading {}", f.display()), e))?;
+        let krate = capture_crate(f);
+        fns.extend(functions(&src)?.into_iter().map(|found| Found { krate: krate.clone(), ..found }));
+    }
+    if !verbose && let Some(dir) = out.files.first().and_then(|f| f.parent()) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     let mut seen = std::collections::HashSet::new();
     fns.retain(|f| seen.insert((f.krate.clone(), f.path.clone())));
+    Ok(fns)
+}
+
+pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
+    let fns = match &args.input {
+        Some(p) => functions(&std::fs::read_to_string(p).map_err(|e| Error::io(&format!("reading {}", p.display()), e))?)?,
+        None => expanded_functions(&args.selection, verbose)?,
+    };
     let found = find(fns, &args.path)?;
     let st = inspect::style();
     println!("// `{}`, as rustc sees it after macro expansion", found.path);
@@ -181,7 +207,7 @@ pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
     };
     // Layouts the function's own crate printed, and those other crates of the build printed
     // for it (a generic library fn instantiated by a binary: `mini_redis::server::run<..>`).
-    let futures: Vec<crate::model::Future> = match &found.krate {
+    let futures: Vec<Future> = match &found.krate {
         Some(k) => {
             let prefix = format!("{k}::");
             futures
@@ -189,13 +215,14 @@ pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
                 .filter(|f| {
                     f.krate.is_none()
                         || f.krate.as_ref() == Some(k)
-                        || f.path.as_deref().is_some_and(|p| crate::desugared::source_path(p).starts_with(&prefix))
+                        || f.path.as_deref().is_some_and(|p| source_path(p).starts_with(&prefix))
                 })
                 .collect()
         }
         None => futures,
     };
-    let mine = inspect::futures_for_path(&futures, &found.path);
+    let names = render::Names::new(&futures);
+    let mine = futures_for_path(&futures, &found.path);
     if mine.is_empty() {
         println!(
             "// rustc laid out no future for `{}`: it is not an async fn (nor a #[unasync::desugar] one), \
@@ -205,30 +232,57 @@ pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
     } else {
         println!("// rustc's layout:");
         for f in &mine {
-            print!("{}", render::detail(f, st));
+            print!("{}", render::table::detail(f, &names, st));
         }
     }
     // The same source compiled the other way (the fixtures' `native::X` / `desugared::X`).
-    if let Some(twin) = inspect::twin_path(&found.path) {
-        let others = inspect::futures_for_path(&futures, &twin);
+    if let Some(twin) = twin_path(&found.path) {
+        let others = futures_for_path(&futures, &twin);
         if !others.is_empty() {
             println!();
             println!("// rustc's layout of its twin `{twin}`:");
             for f in &others {
-                print!("{}", render::detail(f, st));
+                print!("{}", render::table::detail(f, &names, st));
             }
-            let (n, d): (Vec<&crate::model::Future>, Vec<&crate::model::Future>) = mine
+            let (n, d): (Vec<&Future>, Vec<&Future>) = mine
                 .iter()
                 .chain(others.iter())
-                .partition(|f| f.kind != crate::model::FutureKind::Desugared);
+                .partition(|f| f.kind != FutureKind::Desugared);
             if !n.is_empty() && !d.is_empty() {
                 println!();
                 println!("// side by side:");
-                print!("{}", render::side_by_side(&n, &d, st));
+                print!("{}", render::pair::side_by_side(&n, &d, st));
             }
         }
     }
     Ok(())
+}
+
+/// Used by `expand`: futures belonging to the fn at `path` (rustc may print trimmed paths;
+/// `<T as Trait>::f` matches `T::f`), native and desugared, sorted by type name.
+pub fn futures_for_path<'a>(futures: &'a [Future], path: &str) -> Vec<&'a Future> {
+    let path = source_path(path);
+    let mut v: Vec<&Future> = futures
+        .iter()
+        .filter(|f| {
+            f.path.as_deref().is_some_and(|p| {
+                let p = source_path(p);
+                path_suffix_match(&path, &p) || path_suffix_match(&p, &path)
+            })
+        })
+        .collect();
+    v.sort_by(|a, b| a.ty.cmp(&b.ty));
+    v
+}
+
+/// The fixtures convention: `desugared::X` and `native::X` are the same source compiled twice.
+/// Returns the other one's path, if `path` has such a segment.
+pub fn twin_path(path: &str) -> Option<String> {
+    let segs: Vec<&str> = path.split("::").collect();
+    let i = segs.iter().position(|s| *s == "desugared" || *s == "native")?;
+    let mut t: Vec<String> = segs.iter().map(|s| s.to_string()).collect();
+    t[i] = if segs[i] == "desugared" { "native" } else { "desugared" }.to_string();
+    Some(t.join("::"))
 }
 
 #[cfg(test)]
@@ -247,5 +301,16 @@ mod tests {
         assert!(e.message.contains("main (crate cli), main (crate server)"), "{}", e.message);
         assert!(e.message.contains("--bin"), "{}", e.message);
         assert_eq!(find(vec![f("cli")], "main").unwrap().krate.as_deref(), Some("cli"));
+    }
+
+    #[test]
+    fn a_missing_name_gets_suggestions() {
+        let f = |p: &str| Found { path: p.into(), item: syn::parse_str("fn x() {}").unwrap(), krate: None };
+        let fns = vec![f("connection::Connection::read_frame"), f("connection::Connection::write_frame"), f("server::run")];
+        let e = find(fns, "Connection::read_fram").err().expect("missing");
+        assert_eq!(e.exit, Exit::NotFound);
+        assert!(e.message.ends_with("did you mean `connection::Connection::read_frame`, `connection::Connection::write_frame`?"), "{}", e.message);
+        let e = find(vec![f("server::run")], "zzz").err().unwrap();
+        assert!(!e.message.contains("did you mean"), "{}", e.message);
     }
 }

@@ -1,0 +1,25 @@
+//! `cargo unasync compare` (tests/compare.rs) on a crate whose copy cannot build: it includes
+//! a file from outside the package, which the scratch copy does not have.
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+pub struct Yield(bool);
+impl Future for Yield {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 { Poll::Ready(()) } else { self.0 = true; cx.waker().wake_by_ref(); Poll::Pending }
+    }
+}
+pub fn yield_now() -> Yield { Yield(false) }
+
+pub static NOTES: &str = include_str!("../../notes.txt");
+
+pub async fn leaf(x: u32) -> u32 {
+    yield_now().await;
+    x + NOTES.len() as u32
+}
+
+pub async fn twice(x: u32) -> u32 {
+    leaf(x).await + leaf(x).await
+}
