@@ -21,6 +21,7 @@ impl<T: ?Sized> Captures<'_> for T {}
 /// The future a desugared `async fn` returns: the generated frame (the state enum, and the
 /// locals that stay at one address across several suspension points) and the generated resume
 /// function, a closure that captures nothing.
+///
 pub struct Machine<Frame, Resume> {
     frame: Frame,
     resume: Resume,
@@ -29,7 +30,7 @@ pub struct Machine<Frame, Resume> {
 
 impl<F: Frame, Resume, Output> Machine<F, Resume>
 where
-    Resume: FnMut(*mut F, &mut Context<'_>) -> Poll<Output>,
+    Resume: FnMut(*mut F, *mut F::State, &mut Context<'_>) -> Poll<Output>,
 {
     #[inline(always)]
     pub fn new(frame: F, resume: Resume) -> Self {
@@ -45,56 +46,63 @@ where
 
 impl<F: Frame, Resume, Output> Future for Machine<F, Resume>
 where
-    Resume: FnMut(*mut F, &mut Context<'_>) -> Poll<Output>,
+    Resume: FnMut(*mut F, *mut F::State, &mut Context<'_>) -> Poll<Output>,
 {
     type Output = Output;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Output> {
         // SAFETY: the frame is never moved out of the pinned machine; the resume function
-        // reaches it only through this pointer, valid for the call.
+        // reaches it only through these pointers, valid for the call.
         let this = unsafe { self.get_unchecked_mut() };
-        (this.resume)(&raw mut this.frame, cx)
+        let frame = &raw mut this.frame;
+        // SAFETY: `frame` is valid.
+        let state = unsafe { F::state(frame) };
+        (this.resume)(frame, state, cx)
     }
 }
 
-/// The generated frame: the state enum, or a struct holding it.
+/// The generated frame: the state enum, or a struct holding it after the prefix (the locals
+/// that stay at one address across several suspension points).
 ///
 /// # Safety
-/// `poison` and `complete` write the `Panicked` and `Returned` states without dropping
-/// anything.
+/// `returned` and `panicked` return states that hold nothing; `state` points to the frame's state.
 pub unsafe trait Frame {
-    /// Enters `Panicked`: the body is running (or unwound), nothing in the state is live.
-    ///
+    /// The state enum: `Unresumed`, `Suspend0..N`, `Returned`, `Panicked`.
+    type State;
+    /// `Returned` and `Panicked` (functions, not constants: a constant would be copied whole,
+    /// every byte of the largest variant, where writing the state needs only the tag).
+    fn returned() -> Self::State;
+    fn panicked() -> Self::State;
     /// # Safety
-    /// `this` points to the frame; nothing in its state needs dropping.
-    unsafe fn poison(this: *mut Self);
-    /// Enters `Returned`.
-    ///
-    /// # Safety
-    /// As for `poison`.
-    unsafe fn complete(this: *mut Self);
+    /// `this` points to a frame. (A pointer, not `&mut self`: the locals in the prefix are
+    /// borrowed through their own pointers meanwhile.)
+    unsafe fn state(this: *mut Self) -> *mut Self::State;
 }
 
-/// Writes `Panicked` when dropped: normally overwritten by the next state the body enters,
-/// it leaves the frame poisoned when the body unwinds.
-pub struct Poison<F: Frame>(*mut F);
+/// Writes `Panicked` when dropped, without dropping what the state held: the frame is
+/// poisoned when the body unwinds (the arm's guard, `__unwind`), or when the locals of a
+/// variant entered early are gone. The state the body resumed from stays meanwhile (its content
+/// moved out): the normal path writes no state until the body suspends or returns.
+pub struct Poison<F: Frame>(*mut F::State);
 
 impl<F: Frame> Poison<F> {
     /// # Safety
     /// `frame` stays valid while the guard lives.
     #[inline(always)]
     pub unsafe fn new(frame: *mut F) -> Self {
-        Poison(frame)
+        // SAFETY: guaranteed by the caller.
+        Poison(unsafe { F::state(frame) })
     }
 
-    /// The body returned: the frame is `Returned` (what the state held was moved out or dropped).
+    /// The body returned `value`: the frame is `Returned` (what the state held was moved out or
+    /// dropped).
     #[inline(always)]
-    pub fn complete(self) {
-        let frame = self.0;
-        core::mem::forget(self);
+    pub fn complete<T>(self, value: T) -> Poll<T> {
         // SAFETY: guaranteed by `new`.
-        unsafe { F::complete(frame) }
+        unsafe { self.0.write(F::returned()) };
+        core::mem::forget(self);
+        Poll::Ready(value)
     }
 }
 
@@ -102,93 +110,115 @@ impl<F: Frame> Drop for Poison<F> {
     #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: guaranteed by `new`; what the state held was dropped by its own guards.
-        unsafe { F::poison(self.0) }
+        unsafe { self.0.write(F::panicked()) }
     }
 }
 
 /// Polls the awaitee of the state the future is suspended in, where it is pinned. If the poll
-/// panics, everything the state holds is dropped (the awaitee first, then the saved locals,
+/// panics, everything the frame holds is dropped (the awaitee first, then the saved locals,
 /// rustc's cleanup order) and the frame is poisoned.
+///
+/// When it completes: its output, and the guard that poisons the frame if the rest of the body
+/// unwinds (see [`Poison`]).
 ///
 /// # Safety
 /// `frame` is the pinned frame, suspended with `awaitee` initialised in its state.
 #[inline(always)]
-pub unsafe fn poll_awaitee<F: Frame, A: Future>(frame: *mut F, awaitee: *mut A, cx: &mut Context<'_>) -> Poll<A::Output> {
-    struct DropState<F: Frame>(*mut F);
-    impl<F: Frame> Drop for DropState<F> {
+pub unsafe fn poll_awaitee<F: Frame, A: Future>(frame: *mut F, awaitee: &mut MaybeUninit<A>, cx: &mut Context<'_>) -> Poll<(A::Output, Poison<F>)> {
+    struct DropFrame<F: Frame>(*mut F);
+    impl<F: Frame> Drop for DropFrame<F> {
         fn drop(&mut self) {
             // SAFETY: unwinding out of the poll: the state is whole; after its drop the frame
             // holds nothing live.
             unsafe {
                 core::ptr::drop_in_place(self.0);
-                F::poison(self.0);
+                F::state(self.0).write(F::panicked());
             }
         }
     }
-    let guard = DropState(frame);
+    let guard = DropFrame(frame);
     // SAFETY: the awaitee is in the pinned frame and is dropped in place, never moved.
-    let poll = unsafe { Pin::new_unchecked(&mut *awaitee) }.poll(cx);
+    let poll = unsafe { Pin::new_unchecked(awaitee.assume_init_mut()) }.poll(cx);
     core::mem::forget(guard);
-    poll
+    match poll {
+        // SAFETY: guaranteed by the caller.
+        Poll::Ready(output) => Poll::Ready((output, unsafe { Poison::new(frame) })),
+        Poll::Pending => Poll::Pending,
+    }
 }
 
-/// Moves a saved local out of the state it was saved in.
-///
-/// # Safety
-/// `field` is initialised and not used again before the state changes.
-#[inline(always)]
-pub unsafe fn take<T>(field: *mut T) -> T {
-    // SAFETY: guaranteed by the caller.
-    unsafe { field.read() }
-}
-
-/// Enters a state, without dropping the previous one (whose content was moved out or dropped).
+/// Enters a state, without dropping the previous one (whose content was moved out or dropped);
+/// the guards of what stays in the frame (the poison guard, the pinned locals) are forgotten.
 ///
 /// # Safety
 /// Nothing in the current state needs dropping.
 #[inline(always)]
-pub unsafe fn suspend<S>(state: *mut S, next: S) {
+pub unsafe fn suspend<S, Guards>(state: *mut S, next: S, guards: Guards) {
     // SAFETY: guaranteed by the caller.
-    unsafe { state.write(next) }
+    unsafe { state.write(next) };
+    core::mem::forget(guards);
 }
 
 /// A local that stays at one address in the frame (something may borrow it across a
 /// suspension point): a pointer to its slot, and its drop flag when it may be moved out. The
 /// guard drops it in place at the end of its scope; when the future suspends, the guard is
 /// forgotten and the local stays in the frame.
+///
+/// The body reads and borrows it as `*x` where the borrow stays in the statement (`Deref`), and
+/// through `get` where the borrow may be kept across a suspension point (by the awaitee, or by
+/// another local), which the guard's own lifetime would not allow. (The body names the local
+/// only as `*x` or through these methods, so they cannot shadow the local's own methods.)
 pub struct InFrame<T> {
     value: *mut T,
     /// Null when the local cannot be moved out (it is initialised for its whole scope).
     live: *mut bool,
-    /// Whether the end of its scope drops it (not for types without drop glue, such as
-    /// references).
-    drops: bool,
 }
 
 impl<T> InFrame<T> {
-    /// The local's slot, holding its value (initialised now, or already).
+    /// The local's slot, holding its value (initialised before).
     ///
     /// # Safety
-    /// `slot` is in the pinned frame and initialised; `live`, if not null, is its flag (set).
+    /// `slot` is in the pinned frame and initialised while the guard lives.
     #[inline(always)]
-    pub unsafe fn new(slot: *mut MaybeUninit<T>, live: *mut bool, drops: bool) -> Self {
-        InFrame { value: slot.cast(), live, drops }
+    pub unsafe fn new(slot: *mut MaybeUninit<T>) -> Self {
+        InFrame { value: slot.cast(), live: core::ptr::null_mut() }
+    }
+
+    /// A local that may be moved out, with its drop flag.
+    ///
+    /// # Safety
+    /// `slot` is in the pinned frame, `live` its flag, set; the guard is dereferenced (`*x`)
+    /// only while the local is initialised.
+    #[inline(always)]
+    pub unsafe fn new_flagged(slot: *mut MaybeUninit<T>, live: *mut bool) -> Self {
+        InFrame { value: slot.cast(), live }
     }
 
     /// The declaration `let x = value;`.
     ///
     /// # Safety
-    /// As for `new`, with the slot not holding a live value.
+    /// As for `new`, the slot holding no live value yet.
     #[inline(always)]
-    pub unsafe fn init(slot: *mut MaybeUninit<T>, live: *mut bool, drops: bool, value: T) -> Self {
+    pub unsafe fn init(slot: *mut MaybeUninit<T>, value: T) -> Self {
         // SAFETY: guaranteed by the caller.
         unsafe {
             slot.cast::<T>().write(value);
-            if !live.is_null() {
-                *live = true;
-            }
+            Self::new(slot)
         }
-        InFrame { value: slot.cast(), live, drops }
+    }
+
+    /// The declaration `let x = value;` of a local that may be moved out.
+    ///
+    /// # Safety
+    /// As for `new_flagged`, the slot holding no live value yet.
+    #[inline(always)]
+    pub unsafe fn init_flagged(slot: *mut MaybeUninit<T>, live: *mut bool, value: T) -> Self {
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            slot.cast::<T>().write(value);
+            *live = true;
+            Self::new_flagged(slot, live)
+        }
     }
 
     /// The declaration `let x;`: no value yet.
@@ -196,13 +226,16 @@ impl<T> InFrame<T> {
     /// # Safety
     /// `slot` is in the pinned frame; `live` is its flag.
     #[inline(always)]
-    pub unsafe fn uninit(slot: *mut MaybeUninit<T>, live: *mut bool, drops: bool) -> Self {
+    pub unsafe fn uninit(slot: *mut MaybeUninit<T>, live: *mut bool) -> Self {
         // SAFETY: guaranteed by the caller.
-        unsafe { *live = false };
-        InFrame { value: slot.cast(), live, drops }
+        unsafe {
+            *live = false;
+            Self::new_flagged(slot, live)
+        }
     }
 
-    /// The local as a place read or borrowed shared.
+    /// The local as a place read or borrowed shared, for a borrow the guard's lifetime cannot
+    /// carry (kept across a suspension point).
     ///
     /// # Safety
     /// It is initialised, and rustc accepted the user's body (the never-run copy), so no use
@@ -260,13 +293,33 @@ impl<T> InFrame<T> {
     }
 }
 
+/// `*x` in a statement: the guard exists only while the local is initialised (a local that may
+/// be moved out is reached through `get`, never `Deref`), and its borrows end with the guard.
+impl<T> core::ops::Deref for InFrame<T> {
+    type Target = T;
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        // SAFETY: the constructors' contract: the local is initialised while the guard is
+        // dereferenced.
+        unsafe { &*self.value }
+    }
+}
+
+impl<T> core::ops::DerefMut for InFrame<T> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as for `deref`.
+        unsafe { &mut *self.value }
+    }
+}
+
 impl<T> Drop for InFrame<T> {
     #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: the end of the local's scope (or unwinding through it): it is dropped in place
-        // if it holds a value.
+        // if it holds a value (a no-op for types without drop glue).
         unsafe {
-            if self.drops && (self.live.is_null() || *self.live) {
+            if self.live.is_null() || *self.live {
                 if !self.live.is_null() {
                     *self.live = false;
                 }
@@ -356,15 +409,18 @@ pub fn declared_output<R>() -> R {
     unreachable!("called only in a branch that never runs")
 }
 
+/// Polled in `Returned` or `Panicked`: rustc's panics (the state stays as it is).
+///
+/// # Safety
+/// `frame` points to a frame.
 #[cold]
 #[track_caller]
-pub fn resumed_after_completion() -> ! {
-    panic!("`async fn` resumed after completion")
-}
-
-#[cold]
-#[track_caller]
-pub fn resumed_after_panicking() -> ! {
+pub unsafe fn resumed<F: Frame>(frame: *mut F) -> ! {
+    // SAFETY: guaranteed by the caller; reading a discriminant reads no field.
+    let state = unsafe { core::mem::discriminant(&*F::state(frame)) };
+    if state == core::mem::discriminant(&F::returned()) {
+        panic!("`async fn` resumed after completion")
+    }
     panic!("`async fn` resumed after panicking")
 }
 

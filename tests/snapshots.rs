@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use cargo_unasync::cargo_run::{self, Mode, Selection};
-use cargo_unasync::desugared::source_path;
+use cargo_unasync::read::cargo_run::{self, Mode, Selection};
+use cargo_unasync::names::source_path;
 use cargo_unasync::model::{Future, FutureKind};
 use cargo_unasync::render::{self, Style};
 
@@ -147,7 +147,7 @@ fn build(wanted: &[Fixture]) -> Built {
     let mut expansions = HashMap::new();
     for f in &out.files {
         let src = std::fs::read_to_string(f).unwrap();
-        for found in cargo_unasync::expand::functions(&src).expect("parsing the expanded crate") {
+        for found in cargo_unasync::cmd::expand::functions(&src).expect("parsing the expanded crate") {
             if want.contains(&found.path) && !expansions.contains_key(&found.path) {
                 expansions.insert(found.path.clone(), found.source());
             }
@@ -156,7 +156,7 @@ fn build(wanted: &[Fixture]) -> Built {
     if let Some(dir) = out.files.first().and_then(|f| f.parent()) {
         let _ = std::fs::remove_dir_all(dir);
     }
-    let futures = cargo_unasync::inspect::collect(&sel, false).expect("layout build of the fixtures");
+    let futures = cargo_unasync::cmd::inspect::collect(&sel, false).expect("layout build of the fixtures");
     Built { expansions, futures }
 }
 
@@ -170,7 +170,7 @@ fn instances<'a>(futures: &'a [Future], path: &str, kind: FutureKind) -> Vec<&'a
 fn layout_snapshot(built: &Built, fx: &Fixture) -> String {
     let native = instances(&built.futures, &format!("native::{}::{}", fx.file, fx.path), FutureKind::AsyncFn);
     let desugared = instances(&built.futures, &format!("desugared::{}::{}", fx.file, fx.path), FutureKind::Desugared);
-    strip_locations(&render::side_by_side(&native, &desugared, Style { color: false }))
+    strip_locations(&render::pair::side_by_side(&native, &desugared, Style { color: false }))
 }
 
 fn settings(dir: &str) -> insta::Settings {

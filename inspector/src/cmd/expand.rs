@@ -110,11 +110,32 @@ fn walk(items: &[Item], prefix: &str, out: &mut Vec<Found>) {
 
 /// Every function in an expanded source file, with its path.
 pub fn functions(src: &str) -> Result<Vec<Found>, Error> {
-    let file = syn::parse_file(src)
-        .map_err(|e| Error::new(Exit::Internal, format!("cannot parse rustc's expanded source: {e}")))?;
+    let unreadable = |e: &dyn std::fmt::Display| Error::new(Exit::Internal, format!("cannot parse rustc's expanded source: {e}"));
+    let tokens: proc_macro2::TokenStream = src.parse().map_err(|e| unreadable(&e))?;
+    let file: syn::File = syn::parse2(without_super_let(tokens)).map_err(|e| unreadable(&e))?;
     let mut out = Vec::new();
     walk(&file.items, "", &mut out);
     Ok(out)
+}
+
+/// `super let` (what `pin!` and `format_args!` expand to since Rust 1.88, unstable syntax syn
+/// does not parse) as `let`: the shown expansion differs from rustc's only in that keyword.
+fn without_super_let(tokens: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    use proc_macro2::TokenTree;
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out = Vec::with_capacity(tokens.len());
+    for (index, token) in tokens.iter().enumerate() {
+        match token {
+            TokenTree::Ident(ident) if ident == "super" && matches!(tokens.get(index + 1), Some(TokenTree::Ident(next)) if next == "let") => {}
+            TokenTree::Group(group) => {
+                let mut rebuilt = proc_macro2::Group::new(group.delimiter(), without_super_let(group.stream()));
+                rebuilt.set_span(group.span());
+                out.push(TokenTree::Group(rebuilt));
+            }
+            other => out.push(other.clone()),
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// Functions whose path is `path` or ends with `::path`; an exact match wins.
@@ -288,6 +309,17 @@ pub fn twin_path(path: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_super_let_from_pin() {
+        // rustc 1.95's `-Zunpretty=expanded` of `let f = pin!(fut);` in an async fn.
+        let src = "fn main() { let f = { super let mut pinned = fut; unsafe { ::core::pin::Pin::new_unchecked(&mut pinned) } }; }\nasync fn g() { let s = \"super let\"; }";
+        let found = functions(src).expect("parsed");
+        let paths: Vec<&str> = found.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["main", "g"]);
+        assert!(found[0].source().contains("let mut pinned = fut;"));
+        assert!(found[1].source().contains("\"super let\""), "string literals are kept");
+    }
 
     #[test]
     fn same_path_in_two_crates_is_ambiguous() {

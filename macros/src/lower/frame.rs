@@ -56,12 +56,6 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
             }
         }
     }
-    // Suspension points no path reaches still need their arm (their state exists).
-    for k in 0..body.awaits.len() {
-        if !reached.contains(&k) {
-            arms.push(emitter.suspended(k));
-        }
-    }
     // The state enum: a variant per state, each field a type parameter.
     let mut state_params: Vec<Ident> = Vec::new();
     let mut use_param = |param: &Ident| {
@@ -127,7 +121,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
         quote!(#field: ::core::mem::MaybeUninit<#param>, #flag)
     });
     let has_prefix = !layout.prefix.is_empty();
-    let (frame_type, frame_generics, state_place, frame_def) = if has_prefix {
+    let (frame_type, frame_generics, frame_def) = if has_prefix {
         let generics = quote!(#(#prefix_params,)* #(#state_params),*);
         let def = quote! {
             #[allow(non_camel_case_types)]
@@ -136,27 +130,22 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
                 __state: #state_type,
             }
         };
-        (quote!(#frame_struct<#generics>), generics, quote!(&raw mut (*this).__state), def)
+        (quote!(#frame_struct<#generics>), generics, def)
     } else {
-        (state_type.clone(), quote!(#(#state_params),*), quote!(this), TokenStream::new())
+        (state_type.clone(), quote!(#(#state_params),*), TokenStream::new())
     };
+    let state_of = if has_prefix { quote!(unsafe { &raw mut (*this).__state }) } else { quote!(this) };
     let frame_impl = quote! {
-        // SAFETY: `poison` and `complete` write a state without fields over one whose content
-        // was moved out or dropped.
+        // SAFETY: `Returned` and `Panicked` hold nothing.
         unsafe impl<#frame_generics> ::unasync::__private::Frame for #frame_type {
-            #[inline(always)]
-            unsafe fn poison(this: *mut Self) {
-                unsafe { ::core::ptr::write(#state_place, #state::Panicked) }
-            }
-            #[inline(always)]
-            unsafe fn complete(this: *mut Self) {
-                unsafe { ::core::ptr::write(#state_place, #state::Returned) }
-            }
+            type State = #state_type;
+            fn returned() -> Self::State { #state::Returned }
+            fn panicked() -> Self::State { #state::Panicked }
+            unsafe fn state(this: *mut Self) -> *mut Self::State { #state_of }
         }
     };
     let drop_impl = drop_impl(body, &emitter.emitted, layout, state, &frame_type, &frame_generics, has_prefix);
 
-    let state_pointer = if has_prefix { quote!(unsafe { &raw mut (*__frame).__state }) } else { quote!(__frame) };
     let resume = resume_label();
     let output_annotation = signature.output.as_ref().map(|output| quote!(-> ::core::task::Poll<#output>));
 
@@ -215,13 +204,12 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
             // The user's code is linted in the never-run copy above; lints here would repeat
             // them or point at the state machine's own shape.
             #[allow(unused, clippy::all)]
-            let __future = ::unasync::__private::Machine::new(#initial_frame, move |__frame, __cx| #output_annotation {
-                let __state = #state_pointer;
+            let __future = ::unasync::__private::Machine::new(#initial_frame, move |__frame, __state, __cx| #output_annotation {
                 #resume: loop {
                     match unsafe { &mut *__state } {
                         #(#arms)*
-                        #state::Returned => ::unasync::__private::resumed_after_completion(),
-                        #state::Panicked => ::unasync::__private::resumed_after_panicking(),
+                        // `Returned`, `Panicked` (and states no code enters).
+                        _ => unsafe { ::unasync::__private::resumed(__frame) },
                     }
                 }
             });
@@ -247,7 +235,7 @@ fn param_value(signature: &Signature, body: &Body, local: LocalId) -> TokenStrea
 // the others.
 fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &Ident, frame_type: &TokenStream, generics: &TokenStream, has_prefix: bool) -> TokenStream {
     let names = &layout.names;
-    let state_place = if has_prefix { quote!((*this).__state) } else { quote!(*this) };
+    let state_place = if has_prefix { quote!(&mut self.__state) } else { quote!(self) };
     let drop_local = |local: LocalId| -> TokenStream {
         let field = &names.fields[local];
         match layout.locals[local] {
@@ -258,7 +246,7 @@ fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &
                 let (slot, flag) = match home {
                     Home::Prefix => {
                         let flag = flag_field(field);
-                        (quote!((*this).#field), quote!((*this).#flag))
+                        (quote!(self.#field), quote!(self.#flag))
                     }
                     Home::Variant(_) => {
                         let flag = flag_field(field);
@@ -302,11 +290,10 @@ fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &
     quote! {
         impl<#generics> ::core::ops::Drop for #frame_type {
             fn drop(&mut self) {
-                let this: *mut Self = self;
                 // SAFETY: the future is not running: its state says exactly what is live, and
                 // each flag whether its local holds a value.
                 unsafe {
-                    match &mut #state_place {
+                    match #state_place {
                         #state::Unresumed { #(#unresumed_fields,)* } => { #(#unresumed_drops)* }
                         #(#suspended)*
                         _ => {}

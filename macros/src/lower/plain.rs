@@ -59,6 +59,8 @@ pub struct Context<'a> {
     pub resolve: &'a dyn Fn(&str) -> Option<LocalId>,
     /// A block's tail: its hoisted temporaries are moved back into temporaries (`{ __temp0 }`).
     pub rematerialize: bool,
+    /// A statement whose value is discarded: the borrows it makes end with it.
+    pub contained: bool,
     /// The locals the emitted code assigns whole, recorded here.
     pub assigned: &'a std::cell::RefCell<Vec<LocalId>>,
 }
@@ -70,7 +72,15 @@ pub fn body_label() -> syn::Lifetime {
 /// The emitted code of plain code.
 pub fn rewrite(cx: &Context<'_>, plain: &Plain) -> TokenStream {
     let mut expr = plain.expr.clone();
-    let mut walk = Walk::new(cx.resolve, Rewrite { cx, shadows: Vec::new(), captured: Vec::new() }, At::default());
+    // A pinned local named once, in a use whose borrow ends with the statement, is reached as
+    // `*x` through its guard (named twice, a mutable use would conflict with the other borrow of
+    // the guard, where rustc's two-phase borrows accept `v.push(v.len())`).
+    let mut count = vec![0usize; cx.body.locals.len()];
+    for use_ in plain.uses() {
+        count[use_.local] += 1;
+    }
+    let once: Vec<bool> = count.iter().map(|&n| n == 1).collect();
+    let mut walk = Walk::new(cx.resolve, Rewrite { cx, once, shadows: Vec::new(), captured: Vec::new() }, At::default());
     walk.walk(&mut expr, plain.role);
     let rewrite = walk.into_handler();
     let code = expr.to_token_stream();
@@ -87,6 +97,8 @@ pub fn rewrite(cx: &Context<'_>, plain: &Plain) -> TokenStream {
 
 struct Rewrite<'c, 'a> {
     cx: &'c Context<'a>,
+    /// Per local: named once in this code.
+    once: Vec<bool>,
     /// Pinned locals named in macros: `(the name as the macro writes it, local)`.
     shadows: Vec<(Ident, LocalId)>,
     /// Pinned locals a closure or async block captures, bound where it is created: moved out
@@ -131,7 +143,10 @@ impl Handler for Rewrite<'_, '_> {
                     return Some(if at.by_value_capture { quote!(#captured) } else { quote!((*#captured)) });
                 }
                 let trivially_dropped = self.cx.body.locals[local].trivially_dropped;
+                let by_guard = !flagged && self.once[local] && (at.owned || self.cx.contained);
                 Some(match kind {
+                    UseKind::Borrow | UseKind::BorrowMut if by_guard => quote_spanned!(span=> (*#name)),
+                    UseKind::Move if trivially_dropped && by_guard => quote_spanned!(span=> (*#name)),
                     UseKind::Move if flagged => quote_spanned!(span=> (unsafe { #name.take() })),
                     UseKind::Move if trivially_dropped => quote_spanned!(span=> (*unsafe { #name.get() })),
                     UseKind::Borrow => quote_spanned!(span=> (*unsafe { #name.get() })),

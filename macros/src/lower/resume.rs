@@ -86,6 +86,9 @@ pub struct Emitter<'a> {
     suspensions: std::collections::BTreeSet<AwaitId>,
     /// Emitting a block's tail whose hoisted temporaries go back into temporaries.
     rematerialize: bool,
+    /// Emitting plain code whose borrows end with it: a statement whose value is discarded
+    /// (not an awaitee, which the state keeps).
+    contained: bool,
     /// Every suspension point some emitted code suspends at (its variant is written).
     pub emitted: std::collections::BTreeSet<AwaitId>,
     /// The locals the code emitted so far assigns whole (see `statements`).
@@ -137,7 +140,7 @@ impl<'a> Emitter<'a> {
                 _ => local.name.clone(),
             })
             .collect();
-        Emitter { body, facts, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, emitted: Default::default(), assigned: Default::default() }
+        Emitter { body, facts, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, contained: false, emitted: Default::default(), assigned: Default::default() }
     }
 
     // ---- entries ------------------------------------------------------------------------------
@@ -150,6 +153,7 @@ impl<'a> Emitter<'a> {
         let body = self.root(Mode::Forward);
         quote! {
             #state::Unresumed { #(#fields,)* } => {
+                let __unwind = unsafe { ::unasync::__private::Poison::new(__frame) };
                 #body
             }
         }
@@ -157,7 +161,7 @@ impl<'a> Emitter<'a> {
 
     /// A parameter, where the body declares it.
     fn param(&mut self, param: LocalId, mode: Mode) -> TokenStream {
-        let mut out = match mode {
+        match mode {
             Mode::Forward if !self.layout.pinned(param) => {
                 let name = self.names[param].clone();
                 let field = &self.layout.names.fields[param];
@@ -170,8 +174,7 @@ impl<'a> Emitter<'a> {
                 quote!(let #mutability #name = #value; #witness)
             }
             _ => self.redeclare(param, mode),
-        };
-        out
+        }
     }
 
     /// The arm of `Suspend K`: poll the awaitee where it is pinned; when it completes, run the
@@ -179,16 +182,13 @@ impl<'a> Emitter<'a> {
     pub fn suspended(&mut self, k: AwaitId) -> TokenStream {
         let state = self.state.clone();
         let variant = format_ident!("Suspend{}", k);
-        if !self.facts.reachable[k] || !self.emitted.contains(&k) {
-            // No path reaches this `.await` (it follows code that always jumps away): the
-            // future is never in this state.
-            return quote!(#state::#variant { .. } => ::core::unreachable!(),);
-        }
         let fields = self.variant_fields(k);
-                let body = self.root(Mode::Resume(k));
+        let body = self.root(Mode::Resume(k));
         quote! {
             #state::#variant { #(#fields,)* .. } => {
-                let __awaited = ::core::task::ready!(unsafe { ::unasync::__private::poll_awaitee(__frame, __awaitee.as_mut_ptr(), __cx) });
+                let ::core::task::Poll::Ready((__awaited, __unwind)) = (unsafe { ::unasync::__private::poll_awaitee(__frame, __awaitee, __cx) }) else {
+                    return ::core::task::Poll::Pending;
+                };
                 #body
             }
         }
@@ -216,10 +216,8 @@ impl<'a> Emitter<'a> {
         let mut braces = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, contents.tokens);
         braces.set_span(self.body.block.span);
         quote! {
-            let __unwind = unsafe { ::unasync::__private::Poison::new(__frame) };
             let __returned = #label: { #braces };
-            __unwind.complete();
-            return ::core::task::Poll::Ready(__returned);
+            return __unwind.complete(__returned);
         }
     }
 
@@ -341,7 +339,9 @@ impl<'a> Emitter<'a> {
         match stmt {
             Stmt::Let(local) => self.let_stmt(local, mode),
             Stmt::Expr { expr, semi } => {
+                self.contained = *semi && matches!(expr, Expr::Plain(_));
                 let code = self.expr(expr, mode);
+                self.contained = false;
                 let semi = semi.then(|| quote!(;));
                 let tokens = code.tokens;
                 Code { tokens: quote!(#tokens #semi), diverges: code.diverges }
@@ -465,13 +465,14 @@ impl<'a> Emitter<'a> {
             out.extend(self.enter_early(k));
         }
         let slot = self.slot_pointer(local, home);
-        let flag = if flagged { self.flag_pointer(local, home) } else { quote!(::core::ptr::null_mut()) };
-        let drops = !self.body.locals[local].trivially_dropped;
+        let flag = self.flag_pointer(local, home);
         let name = &self.names[local];
-        let guard = match value {
-            Slot::Init(value) => quote!(let #name = unsafe { ::unasync::__private::InFrame::init(#slot, #flag, #drops, #value) };),
-            Slot::Empty => quote!(let #name = unsafe { ::unasync::__private::InFrame::uninit(#slot, #flag, #drops) };),
-            Slot::Kept => quote!(let #name = unsafe { ::unasync::__private::InFrame::new(#slot, #flag, #drops) };),
+        let guard = match (value, flagged) {
+            (Slot::Init(value), false) => quote!(let mut #name = unsafe { ::unasync::__private::InFrame::init(#slot, #value) };),
+            (Slot::Init(value), true) => quote!(let mut #name = unsafe { ::unasync::__private::InFrame::init_flagged(#slot, #flag, #value) };),
+            (Slot::Empty, _) => quote!(let mut #name = unsafe { ::unasync::__private::InFrame::uninit(#slot, #flag) };),
+            (Slot::Kept, false) => quote!(let mut #name = unsafe { ::unasync::__private::InFrame::new(#slot) };),
+            (Slot::Kept, true) => quote!(let mut #name = unsafe { ::unasync::__private::InFrame::new_flagged(#slot, #flag) };),
         };
         out.extend(guard);
         self.declare_name(local);
@@ -490,7 +491,7 @@ impl<'a> Emitter<'a> {
         let fields = self.variant_field_inits(k);
         self.guards.last_mut().expect("scope").push(Guard::Poison);
         quote! {
-            unsafe { ::unasync::__private::suspend(__state, #state::#variant { #(#fields,)* }) };
+            unsafe { ::unasync::__private::suspend(__state, #state::#variant { #(#fields,)* }, ()) };
             let __poison = unsafe { ::unasync::__private::Poison::new(__frame) };
         }
     }
@@ -861,6 +862,7 @@ impl<'a> Emitter<'a> {
             jumps: &self.jumps,
             resolve: &resolve,
             rematerialize: self.rematerialize,
+            contained: self.contained,
             assigned: &self.assigned,
         };
         plain::rewrite(&cx, plain)
@@ -871,25 +873,24 @@ impl<'a> Emitter<'a> {
     // Input:
     //     <awaitee>.await                  (at suspension point K, x and y saved)
     // Output:
-    //     { let __awaitee = IntoFuture::into_future(<awaitee>); <forget the pinned locals' guards>;
-    //       suspend(__state, Suspend_K { __awaitee, x, y }); continue '__resume; }
+    //     { let __awaitee = IntoFuture::into_future(<awaitee>);
+    //       suspend(__state, Suspend_K { __awaitee, x, y }, <the guards kept>); continue '__resume; }
     fn suspend(&mut self, k: AwaitId, awaitee: TokenStream) -> TokenStream {
         self.suspensions.insert(k);
         self.emitted.insert(k);
         let span = self.body.awaits[k].span;
-        let forget: Vec<TokenStream> = self
+        // What stays in the frame: its guards are forgotten.
+        let kept: Vec<TokenStream> = self
             .guards
             .iter()
             .flatten()
             .map(|guard| match guard {
-                Guard::Local(local) => {
-                    let name = &self.names[*local];
-                    quote!(::core::mem::forget(#name);)
-                }
-                Guard::Poison => quote!(::core::mem::forget(__poison);),
-                Guard::Unwind => quote!(::core::mem::forget(__unwind);),
+                Guard::Local(local) => self.names[*local].to_token_stream(),
+                Guard::Poison => quote!(__poison),
+                Guard::Unwind => quote!(__unwind),
             })
             .collect();
+        let kept = quote!((#(#kept,)*));
         let state = &self.state;
         let variant = format_ident!("Suspend{}", k);
         let resume = resume_label();
@@ -900,7 +901,7 @@ impl<'a> Emitter<'a> {
                 let name = &self.names[local];
                 writes.push(self.write_field(k, &self.layout.names.fields[local], quote!(#name)));
             }
-            quote!(unsafe { #(#writes)* })
+            quote!(::core::mem::forget(#kept); unsafe { #(#writes)* })
         } else {
             let wrap = |value: TokenStream| quote!(::core::mem::MaybeUninit::new(#value));
             let mut fields = vec![{
@@ -917,12 +918,11 @@ impl<'a> Emitter<'a> {
                 let field = &self.layout.names.fields[local];
                 fields.push(quote!(#field: ::core::marker::PhantomData));
             }
-            quote!(unsafe { ::unasync::__private::suspend(__state, #state::#variant { #(#fields,)* }) };)
+            quote!(unsafe { ::unasync::__private::suspend(__state, #state::#variant { #(#fields,)* }, #kept) };)
         };
         let into_future = quote_spanned!(span=> ::core::future::IntoFuture::into_future(#awaitee));
         quote! {{
             let __awaitee = #into_future;
-            #(#forget)*
             #store
             continue #resume;
         }}
