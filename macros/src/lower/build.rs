@@ -211,6 +211,18 @@ impl Builder {
         Plain { expr, events, role: Role::Value }
     }
 
+    /// A `match` scrutinee: a place no arm moves out of is matched where it is (the arms'
+    /// patterns borrow it); otherwise it is moved into the match.
+    fn scrutinee(&self, mut expr: syn::Expr, arms: &[syn::Arm]) -> Plain {
+        let moves = arms.iter().any(|arm| match &arm.pat {
+            Pat::Guard(guarded) => walk::moves_out(&guarded.pat),
+            other => walk::moves_out(other),
+        });
+        let role = if walk::is_place_expr(&expr) && !moves { Role::Place } else { Role::Value };
+        let events = self.collect_events(&mut expr, &[], role);
+        Plain { expr, events, role }
+    }
+
     /// The place of an assignment: written whole by `=`, read and written by `+=` and the like.
     fn assigned_place(&self, mut expr: syn::Expr, whole: bool) -> Plain {
         let role = if whole { Role::Assigned } else { Role::Place };
@@ -678,7 +690,9 @@ impl Builder {
         let scrutinee = if expr_awaits(&matching.expr) {
             let value = self.expr(&matching.expr)?;
             if arms_await {
-                self.hoist_ir(value)
+                let id = self.hoist_ir_local(value);
+                let place = self.temporary_place(id);
+                Expr::Plain(self.scrutinee(place, &matching.arms))
             } else {
                 value
             }
@@ -686,9 +700,9 @@ impl Builder {
             // An arm that suspends and leaves part of the scrutinee in it: the scrutinee must
             // be kept across the `.await`, so it is a hidden local.
             let (value, _) = self.hoist_value(&matching.expr)?;
-            Expr::Plain(self.plain(value, &[]))
+            Expr::Plain(self.scrutinee(value, &matching.arms))
         } else {
-            Expr::Plain(self.plain((*matching.expr).clone(), &[]))
+            Expr::Plain(self.scrutinee((*matching.expr).clone(), &matching.arms))
         };
         let mut arms = Vec::new();
         for arm in &matching.arms {

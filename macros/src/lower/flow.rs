@@ -631,63 +631,11 @@ fn collect(body: &Body, size: usize, keep: impl Fn(&Use) -> bool) -> Set {
 
 /// Calls `f` on every piece of plain code in the block.
 pub fn visit_plain(block: &Block, f: &mut dyn FnMut(&Plain)) {
-    fn expr(e: &Expr, f: &mut dyn FnMut(&Plain)) {
-        match e {
-            Expr::Plain(plain) => f(plain),
-            Expr::Await { base, .. } => expr(base, f),
-            Expr::Template { code, hole } => {
-                f(code);
-                expr(hole, f);
-            }
-            Expr::Block(b) | Expr::Labeled { block: b, .. } => visit_plain(b, f),
-            Expr::If { cond, then, otherwise, .. } => {
-                expr(cond, f);
-                visit_plain(then, f);
-                if let Some(o) = otherwise {
-                    expr(o, f);
-                }
-            }
-            Expr::Match { scrutinee, arms, .. } => {
-                expr(scrutinee, f);
-                for arm in arms {
-                    if let Some(guard) = &arm.guard {
-                        f(guard);
-                    }
-                    expr(&arm.body, f);
-                }
-            }
-            Expr::Loop { body, .. } => visit_plain(body, f),
-            Expr::Break { value, .. } | Expr::Return { value, .. } => {
-                if let Some(v) = value {
-                    expr(v, f);
-                }
-            }
-            Expr::Continue { .. } => {}
-            Expr::Try { operand, .. } => expr(operand, f),
-            Expr::Assign { place, value, .. } => {
-                f(place);
-                expr(value, f);
-            }
-            Expr::Lazy { left, right, .. } => {
-                expr(left, f);
-                expr(right, f);
-            }
-        }
-    }
-    for stmt in &block.stmts {
-        match stmt {
-            Stmt::Let(local) => {
-                if let Some(init) = &local.init {
-                    expr(init, f);
-                }
-                if let Some(diverge) = &local.diverge {
-                    expr(diverge, f);
-                }
-            }
-            Stmt::Expr { expr: e, .. } => expr(e, f),
-            Stmt::Item(_) | Stmt::Param(_) => {}
-        }
-    }
+    visit_exprs(block, &mut |expr| match expr {
+        Expr::Plain(plain) | Expr::Template { code: plain, .. } | Expr::Assign { place: plain, .. } => f(plain),
+        Expr::Match { arms, .. } => arms.iter().filter_map(|arm| arm.guard.as_ref()).for_each(&mut *f),
+        _ => {}
+    });
 }
 
 fn forward(state: &mut (Set, Set, Vec<Set>), event: &Ev, body: &Body) {

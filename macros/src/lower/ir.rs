@@ -356,3 +356,52 @@ impl Stmt {
         }
     }
 }
+
+/// Calls `f` on every expression of the block, outer before inner, in source order.
+pub fn visit_exprs<'a>(block: &'a Block, f: &mut dyn FnMut(&'a Expr)) {
+    fn expr<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
+        f(e);
+        match e {
+            Expr::Plain(_) | Expr::Continue { .. } => {}
+            Expr::Await { base, .. } => expr(base, f),
+            Expr::Template { hole, .. } => expr(hole, f),
+            Expr::Block(b) | Expr::Labeled { block: b, .. } | Expr::Loop { body: b, .. } => visit_exprs(b, f),
+            Expr::If { cond, then, otherwise, .. } => {
+                expr(cond, f);
+                visit_exprs(then, f);
+                if let Some(o) = otherwise {
+                    expr(o, f);
+                }
+            }
+            Expr::Match { scrutinee, arms, .. } => {
+                expr(scrutinee, f);
+                arms.iter().for_each(|arm| expr(&arm.body, f));
+            }
+            Expr::Break { value, .. } | Expr::Return { value, .. } => {
+                if let Some(v) = value {
+                    expr(v, f);
+                }
+            }
+            Expr::Try { operand, .. } => expr(operand, f),
+            Expr::Assign { value, .. } => expr(value, f),
+            Expr::Lazy { left, right, .. } => {
+                expr(left, f);
+                expr(right, f);
+            }
+        }
+    }
+    for stmt in &block.stmts {
+        match stmt {
+            Stmt::Let(local) => {
+                if let Some(init) = &local.init {
+                    expr(init, f);
+                }
+                if let Some(diverge) = &local.diverge {
+                    expr(diverge, f);
+                }
+            }
+            Stmt::Expr { expr: e, .. } => expr(e, f),
+            Stmt::Item(_) | Stmt::Param(_) => {}
+        }
+    }
+}

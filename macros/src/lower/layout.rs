@@ -88,6 +88,32 @@ impl Layout {
     }
 }
 
+/// A `match` that moves part of a pinned local out, in an arm, while another arm leaves the
+/// rest in it: the local stays at its address, where nothing can be moved out of part of it
+/// (a whole local is moved out through its drop flag). Refused, with the rewrite that moves it
+/// into the match whole.
+pub fn check(body: &Body, layout: &Layout) -> syn::Result<()> {
+    let mut refused = None;
+    visit_exprs(&body.block, &mut |expr| {
+        if let Expr::Match { scrutinee, scrutinee_local: Some(local), arms } = expr
+            && let Expr::Plain(plain) = &**scrutinee
+            && plain.role == Role::Value
+            && layout.flagged(*local)
+            && arms.iter().any(|arm| !arm.consumes && !arm.bindings.is_empty())
+            && refused.is_none()
+        {
+            let name = &body.locals[*local].name;
+            refused = Some(syn::Error::new_spanned(
+                &plain.expr,
+                format!(
+                    "unasync keeps `{name}` at one address (it is borrowed across an `.await`), and cannot move part of it out in one arm while another arm leaves it in place; write `match {{ {name} }} {{ .. }}` to move it into the match whole (what is left is dropped at the end of the `match`), or bind its parts by reference"
+                ),
+            ));
+        }
+    });
+    refused.map_or(Ok(()), Err)
+}
+
 pub fn layout(body: &Body, facts: &Facts) -> Layout {
     let count = body.locals.len();
     let mut awaits_of: Vec<Vec<AwaitId>> = vec![Vec::new(); count];

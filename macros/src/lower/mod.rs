@@ -65,6 +65,7 @@ pub fn lower(function: &AsyncFn, signature: &Signature) -> syn::Result<TokenStre
     let body = build::build(function, signature)?;
     let facts = flow::analyse(&body);
     let layout = layout::layout(&body, &facts);
+    layout::check(&body, &layout)?;
     Ok(frame::emit(function, signature, &body, &facts, &layout))
 }
 

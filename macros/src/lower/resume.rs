@@ -567,7 +567,7 @@ impl<'a> Emitter<'a> {
                 Code { tokens: quote!(#label #tokens), diverges: code.diverges && !broken.get() }
             }
             Expr::If { cond, bindings, then, otherwise, .. } => self.if_expr(cond, bindings, then, otherwise.as_deref(), mode),
-            Expr::Match { scrutinee, arms, .. } => self.match_expr(scrutinee, arms, mode),
+            Expr::Match { scrutinee, scrutinee_local, arms } => self.match_expr(scrutinee, *scrutinee_local, arms, mode),
             Expr::Loop { label, body, .. } => self.loop_expr(label.as_ref(), body, mode),
             Expr::Break { label, value, span } => {
                 let value = match value {
@@ -750,7 +750,10 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    fn match_expr(&mut self, scrutinee: &Expr, arms: &[Arm], mode: Mode) -> Code {
+    fn match_expr(&mut self, scrutinee: &Expr, scrutinee_local: Option<LocalId>, arms: &[Arm], mode: Mode) -> Code {
+        // A pinned local moved into the match (by an arm that binds all of it by value): an arm
+        // that binds nothing puts it back, so it is dropped where its scope ends, as natively.
+        let moved = scrutinee_local.filter(|&local| matches!(scrutinee, Expr::Plain(plain) if plain.role == Role::Value) && self.layout.flagged(local));
         if let Mode::Resume(k) = mode
             && let Some(arm) = arms.iter().find(|arm| expr_has(&arm.body, k))
         {
@@ -780,6 +783,15 @@ impl<'a> Emitter<'a> {
             let mut pat = arm.pat.clone();
             rename_bindings(&mut pat, &arm.bindings, &self.names, &pinned, &self.renamed);
             let mut prelude = TokenStream::new();
+            if let Some(local) = moved
+                && arm.bindings.is_empty()
+                && !arm.consumes
+            {
+                let name = &self.names[local];
+                let whole = Ident::new("__whole", Span::mixed_site());
+                pat = syn::parse_quote!(#whole @ (#pat));
+                prelude.extend(quote!(unsafe { #name.set(#whole) };));
+            }
             for &binding in &arm.bindings {
                 prelude.extend(self.bind_pattern_local(binding));
             }

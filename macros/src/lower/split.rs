@@ -177,7 +177,7 @@ impl Builder {
         Expr::Plain(self.plain(path, &[]))
     }
 
-    fn hoist_ir_local(&mut self, value: Expr) -> LocalId {
+    pub(super) fn hoist_ir_local(&mut self, value: Expr) -> LocalId {
         let id = self.temporary(LocalKind::Temporary);
         self.declare_temporary(id, value);
         id
@@ -203,7 +203,7 @@ impl Builder {
         }));
     }
 
-    fn temporary_place(&self, id: LocalId) -> SynExpr {
+    pub(super) fn temporary_place(&self, id: LocalId) -> SynExpr {
         let name = &self.locals[id].name;
         syn::parse_quote!(#name)
     }

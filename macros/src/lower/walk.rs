@@ -827,6 +827,25 @@ pub fn binds_by_value(pat: &Pat) -> bool {
     all(pat, &mut binds) && binds
 }
 
+/// Whether matching a place against this pattern may move some of it out: a binding by value
+/// (of a type that may not be `Copy`) outside a `&` pattern.
+pub fn moves_out(pat: &Pat) -> bool {
+    match pat {
+        Pat::Ident(ident) => {
+            (ident.by_ref.is_none() && is_binding_name(&ident.ident)) || ident.subpat.as_ref().is_some_and(|(_, sub)| moves_out(sub))
+        }
+        Pat::Tuple(tuple) => tuple.elems.iter().any(moves_out),
+        Pat::TupleStruct(tuple) => tuple.elems.iter().any(moves_out),
+        Pat::Struct(strukt) => strukt.fields.iter().any(|f| moves_out(&f.pat)),
+        Pat::Slice(slice) => slice.elems.iter().any(moves_out),
+        Pat::Or(or) => or.cases.iter().any(moves_out),
+        Pat::Paren(paren) => moves_out(&paren.pat),
+        Pat::Type(typed) => moves_out(&typed.pat),
+        Pat::Reference(_) | Pat::Lit(_) | Pat::Range(_) | Pat::Path(_) | Pat::Wild(_) | Pat::Rest(_) => false,
+        _ => true,
+    }
+}
+
 /// Lowercase identifiers in patterns bind; capitalised ones name constants, unit structs and
 /// variants (`None`), as rustc resolves them in ordinary code.
 pub fn is_binding_name(ident: &proc_macro2::Ident) -> bool {
