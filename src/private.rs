@@ -333,7 +333,21 @@ impl<T> Drop for InFrame<T> {
 /// local in scope that holds no value there, so the future is `Send`/`Sync` exactly when
 /// rustc's is (its coroutine witness counts every local in scope). Nothing runs.
 #[inline(always)]
-pub fn witness<S, T, F: FnOnce(&mut S) -> &mut PhantomData<T>>(_state: *mut S, _local: &T, _field: F) {}
+pub fn witness<S, T: ?Sized, F: FnOnce(&mut S) -> &mut PhantomData<T>>(_state: *mut S, _local: &T, _field: F) {}
+
+/// Stands for `&T` in a state's witness fields: `Send` and `Sync` exactly when `&T` is (when
+/// `T: Sync`), without the reference's lifetime (a `ref` binding borrows a temporary of the
+/// statement, which the state's type cannot name).
+pub struct SharedRef<T: ?Sized>(PhantomData<*const T>);
+
+// SAFETY: a marker, never constructed: the auto traits of `&T`.
+unsafe impl<T: ?Sized + Sync> Send for SharedRef<T> {}
+// SAFETY: as above.
+unsafe impl<T: ?Sized + Sync> Sync for SharedRef<T> {}
+
+/// [`witness`] for a `ref` binding: the field stands for `&T`.
+#[inline(always)]
+pub fn witness_ref<S, T: ?Sized, F: FnOnce(&mut S) -> &mut PhantomData<SharedRef<T>>>(_state: *mut S, _local: &T, _field: F) {}
 
 /// `?` on stable: the two halves of the unstable `Try` trait, for the types `?` is used on in
 /// `async fn` bodies.

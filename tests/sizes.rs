@@ -25,17 +25,33 @@ fn never_larger_than_rustc() {
 }
 
 #[test]
-fn total_at_most_ninety_percent_of_rustc() {
+fn total_at_most_seventy_percent_of_rustc() {
     let ratio = total_ratio(&rows());
-    assert!(ratio <= 0.90, "total ratio {ratio:.3}");
+    assert!(ratio <= 0.70, "total ratio {ratio:.3}");
 }
 
+/// Where rustc keeps a value twice (an argument in the upvars and in the body's local, an awaitee
+/// moved into the awaiting call), ours keeps it once: at most a little over half of rustc's.
 #[test]
-fn large_argument_is_stored_once() {
+fn values_rustc_stores_twice_are_stored_once() {
     let rows = rows();
-    let large = row(&rows, "large_arg");
-    assert!(large.native >= 2 * 8192, "rustc stores it twice: {}", large.native);
-    assert!(large.desugared <= 8194 + 4, "desugared: {}", large.desugared);
+    for name in ["future_as_arg", "moved_into_await", "large_arg", "large_chain", "tracked_args"] {
+        let row = row(&rows, name);
+        assert!(row.desugared <= row.native / 2 + 64, "{name}: {} bytes, rustc {}", row.desugared, row.native);
+    }
+}
+
+/// Locals dropped before every `.await` take no room in any state: issue 13's `f`, `g`, `h`
+/// (a small argument used after the `.await`, a `String` and a 1 KiB local dropped before it) hold
+/// their awaitee (a 24-byte `Pend`) and at most 8 bytes more (a `u32` or `bool` saved, the tag).
+#[test]
+fn locals_dead_at_every_await_take_no_room() {
+    let rows = rows();
+    let awaitee = std::mem::size_of::<unasync_fixtures::desugared::sizes::Pend>();
+    for name in ["small_arg_after_await", "string_dropped_before_await", "big_dropped_before_await"] {
+        let row = row(&rows, name);
+        assert!(row.desugared <= awaitee + 8, "{name}: {} bytes (awaitee {awaitee}), rustc {}", row.desugared, row.native);
+    }
 }
 
 #[test]

@@ -59,6 +59,7 @@ pub fn build(function: &AsyncFn, signature: &Signature) -> syn::Result<Body> {
     for (index, arg) in signature.args.iter().enumerate() {
         let ty = signature.arg_types.get(index).and_then(Option::as_ref);
         let (trivially_dropped, mutable_reference) = ty.map_or((false, false), type_facts);
+        let owning = ty.is_some_and(owning_type);
         let (id, pattern) = match &arg.binding {
             ArgBinding::SelfValue => {
                 (builder.declare("self", format_ident!("self_", span = Span::mixed_site()), LocalKind::SelfValue, true), None)
@@ -72,6 +73,7 @@ pub fn build(function: &AsyncFn, signature: &Signature) -> syn::Result<Body> {
         };
         builder.locals[id].trivially_dropped = trivially_dropped;
         builder.locals[id].mutable_reference = mutable_reference;
+        builder.locals[id].owning = owning;
         params.push(id);
         root_locals.push(id);
         stmts.push(Stmt::Param(id));
@@ -110,6 +112,40 @@ fn type_facts(ty: &syn::Type) -> (bool, bool) {
         }
         syn::Type::Paren(paren) => type_facts(&paren.elem),
         _ => (false, false),
+    }
+}
+
+impl Builder {
+    /// A `macro_rules!` of the body names the locals its rules mention: an invocation uses them
+    /// (for liveness), found in scope as `name!0`, `name!1`, ..
+    fn macro_rules_names(&mut self, item: &syn::Item) {
+        let syn::Item::Macro(definition) = item else { return };
+        let (Some(name), true) = (&definition.ident, definition.mac.path.is_ident("macro_rules")) else { return };
+        let mut named = Vec::new();
+        walk::named_in_tokens(definition.mac.tokens.clone(), &|local| self.resolve(local), &mut named);
+        let mut locals: Vec<LocalId> = named.into_iter().map(|(local, _)| local).collect();
+        locals.sort_unstable();
+        locals.dedup();
+        for (index, local) in locals.into_iter().enumerate() {
+            self.scopes.last_mut().expect("scope").push((format!("{name}!{index}"), local));
+        }
+    }
+}
+
+/// A type that owns heap data, so is not `Copy`: the standard library's owning containers,
+/// smart pointers and strings, and `impl Trait`.
+fn owning_type(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(path) => path.path.segments.last().is_some_and(|last| {
+            matches!(
+                last.ident.to_string().as_str(),
+                "Vec" | "String" | "Box" | "Rc" | "Arc" | "HashMap" | "HashSet" | "BTreeMap" | "BTreeSet" | "VecDeque"
+                    | "BinaryHeap" | "PathBuf" | "OsString" | "CString"
+            )
+        }),
+        syn::Type::ImplTrait(_) => true,
+        syn::Type::Paren(paren) => owning_type(&paren.elem),
+        _ => false,
     }
 }
 
@@ -164,7 +200,7 @@ impl Builder {
     }
 
     pub(super) fn push_local(&mut self, name: proc_macro2::Ident, kind: LocalKind, mutable: bool) -> LocalId {
-        self.locals.push(Local { name, kind, mutable, by_ref: false, trivially_dropped: false, mutable_reference: false, pinned_by_user: false, deferred: false });
+        self.locals.push(Local { name, kind, mutable, by_ref: false, trivially_dropped: false, mutable_reference: false, owning: false, pinned_by_user: false, deferred: false });
         self.locals.len() - 1
     }
 
@@ -190,6 +226,10 @@ impl Builder {
         collect_binding_idents(pattern, &mut |ident, mutable, by_ref| {
             let id = self.declare(&ident.to_string(), ident.clone(), LocalKind::User, mutable);
             self.locals[id].by_ref = by_ref;
+            // `ref x` is a reference: nothing to drop at the end of its scope (and `ref mut x` is
+            // a `&mut`, borrowing through it reborrows `*x`).
+            self.locals[id].trivially_dropped = by_ref;
+            self.locals[id].mutable_reference = by_ref && mutable;
             ids.push(id);
         });
         ids
@@ -261,7 +301,10 @@ impl Builder {
                     let local = self.extend_temporary(local, later_awaits, &mut stmts)?;
                     stmts.push(self.let_stmt(&local)?);
                 }
-                syn::Stmt::Item(item) => stmts.push(Stmt::Item(item.to_token_stream())),
+                syn::Stmt::Item(item) => {
+                    self.macro_rules_names(item);
+                    stmts.push(Stmt::Item(item.to_token_stream()));
+                }
                 syn::Stmt::Expr(expr, semi) => {
                     let tail = last && semi.is_none();
                     let expr = self.statement_expr(expr, !tail)?;

@@ -519,7 +519,8 @@ pub fn analyse(body: &Body) -> Facts {
     graph.edge(graph.current, exit);
 
     let raw_address = collect(body, size, |u| u.kind == UseKind::RawAddress);
-    let moved_somewhere = collect(body, size, |u| matches!(u.kind, UseKind::Move));
+    // A consuming method call, or a closure body moving what it captures (or copying it).
+    let moved_somewhere = collect(body, size, |u| matches!(u.kind, UseKind::Move | UseKind::ConsumingCall | UseKind::Opaque));
     let nodes = graph.nodes;
     let in_scope = graph.in_scope;
 

@@ -39,6 +39,9 @@ pub struct Local {
     /// Its type is known to be `&mut T`: borrowing through it is a reborrow of `*x` that keeps
     /// `x` itself borrowed.
     pub mutable_reference: bool,
+    /// Its type is known to own its value (`Vec`, `String`, `Box`, ..: not `Copy`): a closure
+    /// that uses it by value moves it in.
+    pub owning: bool,
     /// The value of `pin!`: it must never move, whatever borrows it.
     pub pinned_by_user: bool,
     /// Declared without a value (`let x;`).

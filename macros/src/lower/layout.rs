@@ -99,6 +99,7 @@ pub fn check(body: &Body, layout: &Layout) -> syn::Result<()> {
             && let Expr::Plain(plain) = &**scrutinee
             && plain.role == Role::Value
             && layout.flagged(*local)
+            && body.locals[*local].kind != LocalKind::Temporary
             && arms.iter().any(|arm| !arm.consumes && !arm.bindings.is_empty())
             && refused.is_none()
         {

@@ -138,16 +138,23 @@ impl Handler for Rewrite<'_, '_> {
                     let mutable = !matches!(kind, UseKind::Borrow | UseKind::Move);
                     match self.captured.iter_mut().find(|c| c.local == local) {
                         Some(existing) => existing.mutable |= mutable,
-                        None => self.captured.push(Captured { name: captured.clone(), local, by_value: at.by_value_capture, mutable }),
+                        None => {
+                            // A closure that moves a local of an owning type captures it by
+                            // value: it leaves the frame. (Used by value, a local of an unknown
+                            // type may be `Copy`, captured by reference.)
+                            let by_value = at.by_value_capture || (kind == UseKind::Opaque && flagged && self.cx.body.locals[local].owning);
+                            self.captured.push(Captured { name: captured.clone(), local, by_value, mutable })
+                        }
                     }
-                    return Some(if at.by_value_capture { quote!(#captured) } else { quote!((*#captured)) });
+                    let by_value = self.captured.iter().any(|c| c.local == local && c.by_value);
+                    return Some(if by_value { quote!(#captured) } else { quote!((*#captured)) });
                 }
                 let trivially_dropped = self.cx.body.locals[local].trivially_dropped;
                 let by_guard = !flagged && self.once[local] && (at.owned || self.cx.contained);
                 Some(match kind {
                     UseKind::Borrow | UseKind::BorrowMut if by_guard => quote_spanned!(span=> (*#name)),
                     UseKind::Move if trivially_dropped && by_guard => quote_spanned!(span=> (*#name)),
-                    UseKind::Move if flagged => quote_spanned!(span=> (unsafe { #name.take() })),
+                    UseKind::Move | UseKind::ConsumingCall if flagged => quote_spanned!(span=> (unsafe { #name.take() })),
                     UseKind::Move if trivially_dropped => quote_spanned!(span=> (*unsafe { #name.get() })),
                     UseKind::Borrow => quote_spanned!(span=> (*unsafe { #name.get() })),
                     _ => quote_spanned!(span=> (*unsafe { #name.get_mut() })),

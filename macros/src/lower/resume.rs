@@ -445,8 +445,15 @@ impl<'a> Emitter<'a> {
         let variant = format_ident!("Suspend{}", k);
         let field = &self.layout.names.fields[local];
         let name = &self.names[local];
+        // A `ref` binding stands for its referent, without the borrow's lifetime (see
+        // `SharedRef`); `ref mut` for its referent itself (`&mut T` has `T`'s auto traits).
+        let (function, value) = match (self.body.locals[local].by_ref, self.body.locals[local].mutable) {
+            (true, false) => (quote!(witness_ref), quote!(#name)),
+            (true, true) => (quote!(witness), quote!(&*#name)),
+            (false, _) => (quote!(witness), quote!(&#name)),
+        };
         quote! {
-            ::unasync::__private::witness(__state, &#name, |__s| match __s {
+            ::unasync::__private::#function(__state, #value, |__s| match __s {
                 #state::#variant { #field, .. } => #field,
                 _ => ::core::unreachable!(),
             });
@@ -753,7 +760,11 @@ impl<'a> Emitter<'a> {
     fn match_expr(&mut self, scrutinee: &Expr, scrutinee_local: Option<LocalId>, arms: &[Arm], mode: Mode) -> Code {
         // A pinned local moved into the match (by an arm that binds all of it by value): an arm
         // that binds nothing puts it back, so it is dropped where its scope ends, as natively.
-        let moved = scrutinee_local.filter(|&local| matches!(scrutinee, Expr::Plain(plain) if plain.role == Role::Value) && self.layout.flagged(local));
+        let moved = scrutinee_local.filter(|&local| {
+            matches!(scrutinee, Expr::Plain(plain) if plain.role == Role::Value)
+                && self.layout.flagged(local)
+                && self.body.locals[local].kind != LocalKind::Temporary
+        });
         if let Mode::Resume(k) = mode
             && let Some(arm) = arms.iter().find(|arm| expr_has(&arm.body, k))
         {

@@ -371,7 +371,6 @@ impl Builder {
                 "unasync does not lower `.await` both in an assertion's operands and in its message; compute the operand with `let` first",
             ));
         }
-        let path = &mac.mac.path;
         let span = mac.span();
         let message: Vec<&SynExpr> = args.iter().skip(operands).collect();
         let lowered: SynExpr = match name {
@@ -380,14 +379,23 @@ impl Builder {
                 syn::parse_quote_spanned! {span=> if !(#cond) { ::core::panic!(#(#message),*) } }
             }
             _ => {
+                // As `core::panicking::assert_failed` words it, the message first.
                 let (left, right) = (&args[0], &args[1]);
-                let op = if name == "assert_eq" { quote!(==) } else { quote!(!=) };
+                let op = if name == "assert_eq" { "==" } else { "!=" };
+                let Some((SynExpr::Lit(syn::ExprLit { lit: syn::Lit::Str(format), .. }), message_args)) = message.split_first() else {
+                    return Err(Error::new_spanned(&mac.mac, "an assertion's message starts with a format string"));
+                };
+                let format = syn::LitStr::new(
+                    &format!("assertion `left {op} right` failed: {}\n  left: {{__left:?}}\n right: {{__right:?}}", format.value()),
+                    format.span(),
+                );
+                let op: proc_macro2::TokenStream = op.parse().expect("an operator");
                 let left_name = proc_macro2::Ident::new("left_val", proc_macro2::Span::mixed_site());
                 let right_name = proc_macro2::Ident::new("right_val", proc_macro2::Span::mixed_site());
                 syn::parse_quote_spanned! {span=>
                     match (&#left, &#right) {
                         (#left_name, #right_name) => if !(*#left_name #op *#right_name) {
-                            #path!(*#left_name, *#right_name, #(#message),*)
+                            ::core::panic!(#format, #(#message_args,)* __left = &*#left_name, __right = &*#right_name)
                         }
                     }
                 }

@@ -306,7 +306,9 @@ impl<'r, H: Handler> Walk<'r, H> {
                 let to_pointer = matches!(&*cast.ty, syn::Type::Ptr(_));
                 match &mut *cast.expr {
                     Expr::Reference(reference) if to_pointer => self.expr(&mut reference.expr, Ctx::Raw),
-                    inner => self.expr(inner, if to_pointer { Ctx::Raw } else { Ctx::Value }),
+                    inner if to_pointer => self.expr(inner, Ctx::Raw),
+                    // A cast to a number holds no borrow of its operand.
+                    inner => self.owned(|w| w.expr(inner, Ctx::Value)),
                 }
             }
             Expr::Call(call) => {
@@ -698,6 +700,13 @@ impl<'r, H: Handler> Walk<'r, H> {
         }
         let mut named = Vec::new();
         self.named_in_tokens(mac.tokens.clone(), &mut named);
+        // A `macro_rules!` of the body: the locals its rules name (see `macro_rules_names`).
+        for index in 0.. {
+            match self.resolve(&format!("{name}!{index}")) {
+                Some(local) => named.push((local, mac.path.span())),
+                None => break,
+            }
+        }
         if !named.is_empty() {
             let at = self.at.clone();
             self.handler.opaque_macro(mac, &named, &at);
@@ -723,31 +732,36 @@ impl<'r, H: Handler> Walk<'r, H> {
     }
 
     fn named_in_tokens(&self, tokens: TokenStream, named: &mut Vec<(LocalId, Span)>) {
-        let mut previous_dot = false;
-        let tokens: Vec<TokenTree> = tokens.into_iter().collect();
-        for (index, token) in tokens.iter().enumerate() {
-            match token {
-                TokenTree::Ident(ident) if !previous_dot => {
-                    let path_segment = matches!(tokens.get(index + 1), Some(TokenTree::Punct(p)) if p.as_char() == ':')
-                        && matches!(tokens.get(index + 2), Some(TokenTree::Punct(p)) if p.as_char() == ':');
-                    if !path_segment && let Some(local) = self.resolve(&ident.to_string()) {
-                        named.push((local, ident.span()));
-                    }
+        named_in_tokens(tokens, &|name| self.resolve(name), named);
+    }
+}
+
+/// The body locals that tokens name (not as a field or path segment), with their spans.
+pub fn named_in_tokens(tokens: TokenStream, resolve: &dyn Fn(&str) -> Option<LocalId>, named: &mut Vec<(LocalId, Span)>) {
+    let mut previous_dot = false;
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    for (index, token) in tokens.iter().enumerate() {
+        match token {
+            TokenTree::Ident(ident) if !previous_dot => {
+                let path_segment = matches!(tokens.get(index + 1), Some(TokenTree::Punct(p)) if p.as_char() == ':')
+                    && matches!(tokens.get(index + 2), Some(TokenTree::Punct(p)) if p.as_char() == ':');
+                if !path_segment && let Some(local) = resolve(&ident.to_string()) {
+                    named.push((local, ident.span()));
                 }
-                TokenTree::Group(group) => self.named_in_tokens(group.stream(), named),
-                TokenTree::Literal(literal) => {
-                    if let Ok(format) = syn::parse2::<syn::LitStr>(literal.to_token_stream()) {
-                        for name in inline_capture_names(&format.value()) {
-                            if let Some(local) = self.resolve(&name) {
-                                named.push((local, literal.span()));
-                            }
+            }
+            TokenTree::Group(group) => named_in_tokens(group.stream(), resolve, named),
+            TokenTree::Literal(literal) => {
+                if let Ok(format) = syn::parse2::<syn::LitStr>(literal.to_token_stream()) {
+                    for name in inline_capture_names(&format.value()) {
+                        if let Some(local) = resolve(&name) {
+                            named.push((local, literal.span()));
                         }
                     }
                 }
-                _ => {}
             }
-            previous_dot = matches!(token, TokenTree::Punct(p) if p.as_char() == '.');
+            _ => {}
         }
+        previous_dot = matches!(token, TokenTree::Punct(p) if p.as_char() == '.');
     }
 }
 
