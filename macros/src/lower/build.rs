@@ -200,7 +200,7 @@ impl Builder {
     }
 
     pub(super) fn push_local(&mut self, name: proc_macro2::Ident, kind: LocalKind, mutable: bool) -> LocalId {
-        self.locals.push(Local { name, kind, mutable, by_ref: false, trivially_dropped: false, mutable_reference: false, owning: false, pinned_by_user: false, deferred: false });
+        self.locals.push(Local { name, kind, mutable, by_ref: false, trivially_dropped: false, mutable_reference: false, owning: false, declared: None, pinned_by_user: false, deferred: false });
         self.locals.len() - 1
     }
 
@@ -475,6 +475,9 @@ impl Builder {
             Some((_, otherwise)) => Some(Box::new(self.temporary_scope(otherwise.span(), true, |this| this.expr(otherwise))?)),
         };
         let bindings = self.bind_pattern(&pat);
+        if let ([binding], Some(ty), Pat::Ident(_)) = (bindings.as_slice(), &ty, &pat) {
+            self.locals[*binding].declared = Some(ty.clone());
+        }
         if init.is_none() {
             for &binding in &bindings {
                 self.locals[binding].deferred = true;

@@ -42,6 +42,9 @@ pub struct Local {
     /// Its type is known to own its value (`Vec`, `String`, `Box`, ..: not `Copy`): a closure
     /// that uses it by value moves it in.
     pub owning: bool,
+    /// Its type as written (`let x: T`, a single binding), for where it is declared again without
+    /// a value.
+    pub declared: Option<syn::Type>,
     /// The value of `pin!`: it must never move, whatever borrows it.
     pub pinned_by_user: bool,
     /// Declared without a value (`let x;`).

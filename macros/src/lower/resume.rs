@@ -474,12 +474,13 @@ impl<'a> Emitter<'a> {
         let slot = self.slot_pointer(local, home);
         let flag = self.flag_pointer(local, home);
         let name = &self.names[local];
+        let ty = self.body.locals[local].declared.as_ref().map(|ty| quote!(: ::unasync::__private::InFrame<#ty>));
         let guard = match (value, flagged) {
-            (Slot::Init(value), false) => quote!(let mut #name = unsafe { ::unasync::__private::InFrame::init(#slot, #value) };),
-            (Slot::Init(value), true) => quote!(let mut #name = unsafe { ::unasync::__private::InFrame::init_flagged(#slot, #flag, #value) };),
-            (Slot::Empty, _) => quote!(let mut #name = unsafe { ::unasync::__private::InFrame::uninit(#slot, #flag) };),
-            (Slot::Kept, false) => quote!(let mut #name = unsafe { ::unasync::__private::InFrame::new(#slot) };),
-            (Slot::Kept, true) => quote!(let mut #name = unsafe { ::unasync::__private::InFrame::new_flagged(#slot, #flag) };),
+            (Slot::Init(value), false) => quote!(let mut #name #ty = unsafe { ::unasync::__private::InFrame::init(#slot, #value) };),
+            (Slot::Init(value), true) => quote!(let mut #name #ty = unsafe { ::unasync::__private::InFrame::init_flagged(#slot, #flag, #value) };),
+            (Slot::Empty, _) => quote!(let mut #name #ty = unsafe { ::unasync::__private::InFrame::uninit(#slot, #flag) };),
+            (Slot::Kept, false) => quote!(let mut #name #ty = unsafe { ::unasync::__private::InFrame::new(#slot) };),
+            (Slot::Kept, true) => quote!(let mut #name #ty = unsafe { ::unasync::__private::InFrame::new_flagged(#slot, #flag) };),
         };
         out.extend(guard);
         self.declare_name(local);
@@ -531,7 +532,8 @@ impl<'a> Emitter<'a> {
                     let value = self.take_field(&self.layout.names.fields[local]);
                     quote!(let #mutability #name = #value;)
                 } else if self.assigned_later(local) {
-                    quote!(let #mutability #name;)
+                    let ty = self.body.locals[local].declared.as_ref().map(|ty| quote!(: #ty));
+                    quote!(let #mutability #name #ty;)
                 } else {
                     TokenStream::new()
                 }
