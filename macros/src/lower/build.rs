@@ -871,7 +871,7 @@ impl Builder {
 }
 
 pub(super) fn moved(local: LocalId, flows_into: Vec<LocalId>) -> Use {
-    Use { local, kind: UseKind::Move, conditional: false, owned: false, address: false, flows_into }
+    Use { local, kind: UseKind::Move, owned: false, address: false, part: false, flows_into }
 }
 
 /// What plain code does with the body's locals, collected by the walk as an event tree.
@@ -901,14 +901,14 @@ impl Handler for Collect {
         // A closure keeps what it captures, by reference (the local's own address) or by
         // value, whatever its body computes from it.
         let (owned, address) = if at.in_closure { (false, !at.by_value_capture) } else { (at.owned, at.address) };
-        let use_ = Use { local, kind, conditional: at.conditional, owned, address, flows_into: Vec::new() };
+        let use_ = Use { local, kind, owned, address, part: at.part && !at.in_closure, flows_into: Vec::new() };
         self.push(Event::Use(use_));
         None
     }
 
     fn opaque_macro(&mut self, _mac: &mut syn::Macro, named: &[(LocalId, Span)], at: &At) {
         for (local, _) in named {
-            let use_ = Use { local: *local, kind: UseKind::Opaque, conditional: at.conditional, owned: false, address: false, flows_into: Vec::new() };
+            let use_ = Use { local: *local, kind: UseKind::Opaque, owned: false, address: false, part: false, flows_into: Vec::new() };
             self.push(Event::Use(use_));
         }
     }

@@ -225,19 +225,9 @@ impl<'a> Graph<'a> {
 
     /// The locals whose borrows a plain value may carry: `(local, borrowed)`.
     fn plain_sources(&self, plain: &Plain) -> Vec<(LocalId, bool)> {
-        plain.uses().into_iter().filter(|u| !u.owned).map(|u| (u.local, self.borrows_itself(u))).collect()
+        plain.uses().into_iter().filter(|u| !u.owned).map(|u| (u.local, u.borrows_itself(&self.body.locals[u.local]))).collect()
     }
 
-    /// Whether a use borrows the local itself (not only a value it holds or points to).
-    fn borrows_itself(&self, use_: &Use) -> bool {
-        let local = &self.body.locals[use_.local];
-        match use_.kind {
-            UseKind::Move | UseKind::ConsumingCall | UseKind::Assign => local.mutable_reference,
-            // Through a shared reference, `x.f` and `x.m()` reborrow what it points to.
-            UseKind::Borrow if local.trivially_dropped && !local.mutable_reference => use_.address,
-            _ => true,
-        }
-    }
 
     // ---- the IR -------------------------------------------------------------------------------
 
@@ -486,7 +476,7 @@ impl<'a> Graph<'a> {
 }
 
 fn moved_whole(local: LocalId) -> Use {
-    Use { local, kind: UseKind::Move, conditional: false, owned: false, address: false, flows_into: Vec::new() }
+    Use { local, kind: UseKind::Move, owned: false, address: false, part: false, flows_into: Vec::new() }
 }
 
 /// The local a plain place names whole: `x` in `x = value`.
@@ -662,12 +652,7 @@ fn forward(state: &mut (Set, Set, Vec<Set>), event: &Ev, body: &Body) {
             }
             for &into in &use_.flows_into {
                 let mut carried = borrows[local].clone();
-                let itself = match use_.kind {
-                    UseKind::Move | UseKind::ConsumingCall | UseKind::Assign => body.locals[local].mutable_reference,
-                    UseKind::Borrow if body.locals[local].trivially_dropped && !body.locals[local].mutable_reference => use_.address,
-                    _ => true,
-                };
-                if itself {
+                if use_.borrows_itself(&body.locals[local]) {
                     carried.insert(local);
                 }
                 borrows[into].union(&carried);

@@ -207,16 +207,29 @@ pub enum Jump {
 pub struct Use {
     pub local: LocalId,
     pub kind: UseKind,
-    /// On some paths through the plain code only (a branch, a loop body, the right of `&&`, a
-    /// closure body).
-    pub conditional: bool,
     /// Its value does not end up in the code's result (`x.len()`, `x == y`).
     pub owned: bool,
     /// `&x` itself: the local's own address, not a reborrow through it.
     pub address: bool,
+    /// A part read by value (`x.f`, `x[i]` copied or moved out): the value carries what `x`
+    /// borrows, never a borrow of `x` itself.
+    pub part: bool,
     /// The use flows into these locals: a borrow of it (or a value holding one) may be stored
     /// there (`let r = &x;`, `v.push(&x)`), so they keep it borrowed while they are live.
     pub flows_into: Vec<LocalId>,
+}
+
+impl Use {
+    /// Whether the use borrows the local itself (not only a value it holds or points to).
+    pub fn borrows_itself(&self, local: &Local) -> bool {
+        match self.kind {
+            _ if self.part => false,
+            UseKind::Move | UseKind::ConsumingCall | UseKind::Assign => local.mutable_reference,
+            // Through a shared reference, `x.f` and `x.m()` reborrow what it points to.
+            UseKind::Borrow if local.trivially_dropped && !local.mutable_reference => self.address,
+            _ => true,
+        }
+    }
 }
 
 impl Plain {

@@ -154,10 +154,22 @@ impl Handler for Rewrite<'_, '_> {
                 Some(match kind {
                     UseKind::Borrow | UseKind::BorrowMut if by_guard => quote_spanned!(span=> (*#name)),
                     UseKind::Move if trivially_dropped && by_guard => quote_spanned!(span=> (*#name)),
-                    UseKind::Move | UseKind::ConsumingCall if flagged => quote_spanned!(span=> (unsafe { #name.take() })),
-                    UseKind::Move if trivially_dropped => quote_spanned!(span=> (*unsafe { #name.get() })),
-                    UseKind::Borrow => quote_spanned!(span=> (*unsafe { #name.get() })),
-                    _ => quote_spanned!(span=> (*unsafe { #name.get_mut() })),
+                    UseKind::Move | UseKind::ConsumingCall if flagged => {
+                        let take = guard_access(name, "take");
+                        quote_spanned!(span=> (#take))
+                    }
+                    UseKind::Move if trivially_dropped => {
+                        let get = guard_access(name, "get");
+                        quote_spanned!(span=> (*#get))
+                    }
+                    UseKind::Borrow => {
+                        let get = guard_access(name, "get");
+                        quote_spanned!(span=> (*#get))
+                    }
+                    _ => {
+                        let get_mut = guard_access(name, "get_mut");
+                        quote_spanned!(span=> (*#get_mut))
+                    }
                 })
             }
             _ if self.cx.rematerialize && self.cx.body.locals[local].kind == LocalKind::Temporary && !at.in_closure => {
@@ -244,6 +256,14 @@ impl Handler for Rewrite<'_, '_> {
         });
         Some(quote!(#(#bindings)*))
     }
+}
+
+/// `unsafe { x.method() }` on a pinned local's guard, with the expansion's spans: the user's
+/// `unsafe_code` lint is for the user's own `unsafe` (the parentheses around it carry the user's
+/// span, for rustc's messages).
+fn guard_access(name: &Ident, method: &str) -> TokenStream {
+    let method = Ident::new(method, Span::mixed_site());
+    quote!(unsafe { #name.#method() })
 }
 
 /// `value?` in the resume function: the residual leaves the body's labeled block.

@@ -73,6 +73,8 @@ pub struct At {
     pub owned: bool,
     /// The use is `&x` or `&mut x` itself (the local's address, not a reborrow through it).
     pub address: bool,
+    /// The base of a part read by value (`x.f`, `x[i]`): see [`super::ir::Use::part`].
+    pub part: bool,
     /// Inside a closure or async block body (its uses happen at its creation, as captures).
     pub in_closure: bool,
     /// Inside a `move` closure or `async move` block: every local named is captured by value.
@@ -342,7 +344,12 @@ impl<'r, H: Handler> Walk<'r, H> {
                     Ctx::Assign => Ctx::Mut,
                     other => other,
                 };
+                // A field copied or moved out holds no borrow of the local it is part of (nor
+                // does a field of that field).
+                let part = (matches!(ctx, Ctx::Value | Ctx::Consume) || (self.at.part && ctx == Ctx::Borrow)) && projects_local(&field.base);
+                let before = std::mem::replace(&mut self.at.part, part);
                 self.expr(&mut field.base, base);
+                self.at.part = before;
             }
             Expr::Index(index) => {
                 let base = match ctx {
@@ -762,6 +769,16 @@ pub fn named_in_tokens(tokens: TokenStream, resolve: &dyn Fn(&str) -> Option<Loc
             _ => {}
         }
         previous_dot = matches!(token, TokenTree::Punct(p) if p.as_char() == '.');
+    }
+}
+
+/// A local, or fields of it: `x`, `x.a.b`, `(x.a)`.
+fn projects_local(expr: &Expr) -> bool {
+    match expr {
+        Expr::Path(_) => local_name(expr).is_some(),
+        Expr::Field(field) => projects_local(&field.base),
+        Expr::Paren(paren) => projects_local(&paren.expr),
+        _ => false,
     }
 }
 
