@@ -476,7 +476,12 @@ impl Builder {
         };
         let bindings = self.bind_pattern(&pat);
         if let ([binding], Some(ty), Pat::Ident(_)) = (bindings.as_slice(), &ty, &pat) {
-            self.locals[*binding].declared = Some(ty.clone());
+            let (trivially_dropped, mutable_reference) = type_facts(ty);
+            let local = &mut self.locals[*binding];
+            local.declared = Some(ty.clone());
+            local.trivially_dropped |= trivially_dropped;
+            local.mutable_reference |= mutable_reference;
+            local.owning = owning_type(ty);
         }
         if init.is_none() {
             for &binding in &bindings {

@@ -20,7 +20,7 @@
 //! drops them as rustc does. A frame with pinned locals that need dropping orders them among
 //! the others by a `Drop` impl instead.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use proc_macro2::{Ident, Span};
 use quote::format_ident;
@@ -217,26 +217,33 @@ pub fn layout(body: &Body, facts: &Facts) -> Layout {
 
 /// Field names (the local's, made unique) and type parameter names (its capitalised).
 fn names(body: &Body) -> Names {
-    let mut taken: BTreeMap<String, usize> = BTreeMap::new();
+    // Field names, each distinct: `n1`, then `n1_1` for a second `n1` (unless a local `n1_1` took
+    // it, then `n1_2`, ..).
+    let mut taken: BTreeSet<String> = BTreeSet::new();
     let mut unique = |base: String| -> String {
-        let count = taken.entry(base.clone()).or_insert(0);
-        *count += 1;
-        if *count == 1 { base } else { format!("{base}_{}", *count - 1) }
+        let name = std::iter::once(base.clone())
+            .chain((1..).map(|n| format!("{base}_{n}")))
+            .find(|candidate| !taken.contains(candidate))
+            .expect("a free name");
+        taken.insert(name.clone());
+        name
     };
     let mut fields = Vec::new();
     let mut params = Vec::new();
-    let mut param_names: BTreeMap<String, usize> = BTreeMap::new();
+    // Type parameter names, each distinct (`N1`, `N12` for a second `n1` unless a local `n12`
+    // took it, then `N13`, ..); `Await0..` are the awaitees'.
+    let mut param_names: BTreeSet<String> = (0..body.awaits.len()).map(|k| format!("Await{k}")).collect();
     for local in &body.locals {
         let name = field_name(&local.name.to_string());
         let plain = name.trim_start_matches('_').to_string();
         let field = unique(name);
         fields.push(Ident::new(&field, Span::mixed_site()));
-        let mut param = camel(&plain);
-        let count = param_names.entry(param.clone()).or_insert(0);
-        *count += 1;
-        if *count > 1 {
-            param = format!("{param}{}", *count);
-        }
+        let base = camel(&plain);
+        let param = std::iter::once(base.clone())
+            .chain((2..).map(|n| format!("{base}{n}")))
+            .find(|candidate| !param_names.contains(candidate))
+            .expect("a free name");
+        param_names.insert(param.clone());
         params.push(format_ident!("{}", param, span = Span::mixed_site()));
     }
     let awaitee_params = (0..body.awaits.len()).map(|k| format_ident!("Await{}", k, span = Span::mixed_site())).collect();
