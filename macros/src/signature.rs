@@ -77,7 +77,7 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
     let mut sig = function.sig.clone();
     sig.asyncness = None;
 
-    let mut namer = LifetimeNamer { next: 0, added: Vec::new() };
+    let mut namer = LifetimeNamer { next: 0, added: Vec::new(), named: Vec::new() };
     let mut args = Vec::new();
     let arg_types = function
         .sig
@@ -98,7 +98,10 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
                 match &mut receiver.kind {
                     ReceiverKind::Reference(_, lifetime, _) => {
                         let named = match lifetime.take() {
-                            Some(l) if l.ident != "_" => l,
+                            Some(l) if l.ident != "_" => {
+                                namer.name(&l);
+                                l
+                            }
                             other => namer.fresh(other.map_or(receiver.self_token.span, |l| l.span())),
                         };
                         *lifetime = Some(named);
@@ -141,13 +144,24 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
     for lifetime in namer.added {
         sig.generics.params.push(GenericParam::Lifetime(LifetimeParam::new(lifetime)));
     }
-    let captures = sig.generics.params.iter().filter_map(|param| match param {
-        GenericParam::Lifetime(l) => {
-            let lifetime = &l.lifetime;
-            Some(quote!(+ ::unasync::__private::Captures<#lifetime>))
+    // The function's lifetimes, and those of the `impl` the argument types name (`&'a self` in
+    // `impl<'a> Bar<'a>`): before edition 2024 the returned `impl Future` captures only the
+    // lifetimes its bounds name.
+    let mut captured: Vec<Lifetime> = sig
+        .generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            GenericParam::Lifetime(l) => Some(l.lifetime.clone()),
+            _ => None,
+        })
+        .collect();
+    for lifetime in namer.named {
+        if !captured.iter().any(|c| c.ident == lifetime.ident) {
+            captured.push(lifetime);
         }
-        _ => None,
-    });
+    }
+    let captures = captured.iter().map(|lifetime| quote!(+ ::unasync::__private::Captures<#lifetime>));
     let (output_tokens, output) = match &sig.output {
         ReturnType::Default => (quote!(()), Some(syn::parse_quote!(()))),
         ReturnType::Type(_, ty) => {
@@ -180,9 +194,17 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
 struct LifetimeNamer {
     next: usize,
     added: Vec<Lifetime>,
+    /// Named lifetimes the argument types use (not `'static`).
+    named: Vec<Lifetime>,
 }
 
 impl LifetimeNamer {
+    fn name(&mut self, lifetime: &Lifetime) {
+        if lifetime.ident != "static" && lifetime.ident != "_" && !self.named.iter().any(|l| l.ident == lifetime.ident) {
+            self.named.push(lifetime.clone());
+        }
+    }
+
     fn fresh(&mut self, span: Span) -> Lifetime {
         let lifetime = Lifetime::new(&format!("'__life{}", self.next), span);
         self.next += 1;
@@ -194,7 +216,7 @@ impl LifetimeNamer {
 impl VisitMut for LifetimeNamer {
     fn visit_type_reference_mut(&mut self, reference: &mut syn::TypeReference) {
         match &reference.lifetime {
-            Some(l) if l.ident != "_" => {}
+            Some(l) if l.ident != "_" => self.name(&l.clone()),
             _ => reference.lifetime = Some(self.fresh(reference.and_token.span)),
         }
         self.visit_type_mut(&mut reference.elem);
@@ -202,6 +224,7 @@ impl VisitMut for LifetimeNamer {
     fn visit_generic_argument_mut(&mut self, argument: &mut GenericArgument) {
         match argument {
             GenericArgument::Lifetime(l) if l.ident == "_" => *l = self.fresh(l.span()),
+            GenericArgument::Lifetime(l) => self.name(&l.clone()),
             other => syn::visit_mut::visit_generic_argument_mut(self, other),
         }
     }
@@ -209,10 +232,12 @@ impl VisitMut for LifetimeNamer {
     fn visit_type_fn_ptr_mut(&mut self, _: &mut syn::TypeFnPtr) {}
     fn visit_type_trait_object_mut(&mut self, object: &mut syn::TypeTraitObject) {
         for bound in &mut object.bounds {
-            if let syn::TypeParamBound::Lifetime(l) = bound
-                && l.ident == "_"
-            {
-                *l = self.fresh(l.span());
+            if let syn::TypeParamBound::Lifetime(l) = bound {
+                if l.ident == "_" {
+                    *l = self.fresh(l.span());
+                } else {
+                    self.name(&l.clone());
+                }
             }
         }
     }
