@@ -1,8 +1,9 @@
 //! The `#[unasync::desugar]` attribute. Use it through the `unasync` crate.
 //!
 //! The expansion is a pipeline of small steps: [`input`] parses and validates the item,
-//! [`signature`] rewrites the signature, and [`lower`] turns the body into a state machine
-//! (its module docs describe the states, what is saved, poll and drop).
+//! [`items`] takes the body's items out of it, [`signature`] rewrites the signature, and [`lower`]
+//! turns the body into a state machine (its module docs describe the states, what is saved, poll
+//! and drop).
 #![forbid(unsafe_code)]
 
 mod awaits;
@@ -10,6 +11,7 @@ mod compose;
 #[cfg(test)]
 mod fuzz;
 mod input;
+mod items;
 mod lower;
 mod recursion;
 mod signature;
@@ -36,9 +38,10 @@ fn try_expand(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream
     if let Some(composed) = compose::expand(&args, &item) {
         return composed;
     }
-    let function = input::parse(args, item)?;
+    let mut function = input::parse(args, item)?;
+    let items = items::hoist(&mut function.block)?;
     let signature = signature::rewrite(&function)?;
-    lower::lower(&function, &signature)
+    lower::lower(&function, &signature, &items)
 }
 
 /// Leaves the item as written: the fixtures compile each function once through this and once

@@ -128,7 +128,7 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
                         });
                     }
                     pattern => {
-                        let param = format_ident!("__arg{}", index, span = span);
+                        let param = format_ident!("__arg{}", index, span = Span::mixed_site());
                         args.push(Arg {
                             param: param.clone(),
                             binding: ArgBinding::Pattern(pattern.clone()),

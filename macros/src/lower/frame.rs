@@ -32,7 +32,7 @@ use super::resume::{flag_field, resume_label, Emitter};
 use crate::input::AsyncFn;
 use crate::signature::{ArgBinding, Signature};
 
-pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &super::flow::Facts, layout: &Layout) -> TokenStream {
+pub fn emit(function: &AsyncFn, signature: &Signature, items: &[syn::Item], body: &Body, facts: &super::flow::Facts, layout: &Layout) -> TokenStream {
     let names = &layout.names;
     let state = &signature.types.state;
     let frame_struct = &signature.types.frame;
@@ -183,7 +183,6 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
     };
 
     let shadow = shadow(function, signature);
-    let items = hoisted_items(&body.block);
     let recursion_checks = body.recursive_calls.iter().map(|(callee, arity)| {
         let diverging = (0..*arity).map(|_| quote!(loop {}));
         let span = callee.span();
@@ -306,41 +305,6 @@ fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &
             }
         }
     }
-}
-
-/// Items declared in the body (other than `macro_rules!`, scoped where written): emitted once.
-fn hoisted_items(block: &Block) -> Vec<TokenStream> {
-    let mut items = Vec::new();
-    fn collect(block: &Block, items: &mut Vec<TokenStream>) {
-        for stmt in &block.stmts {
-            match stmt {
-                Stmt::Item(item) if !item.to_string().starts_with("macro_rules") => items.push(item.clone()),
-                Stmt::Expr { expr, .. } => collect_expr(expr, items),
-                Stmt::Let(local) => {
-                    if let Some(init) = &local.init {
-                        collect_expr(init, items);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    fn collect_expr(expr: &Expr, items: &mut Vec<TokenStream>) {
-        match expr {
-            Expr::Block(block) | Expr::Labeled { block, .. } | Expr::Loop { body: block, .. } => collect(block, items),
-            Expr::If { then, otherwise, .. } => {
-                collect(then, items);
-                if let Some(other) = otherwise {
-                    collect_expr(other, items);
-                }
-            }
-            Expr::Match { arms, .. } => arms.iter().for_each(|arm| collect_expr(&arm.body, items)),
-            Expr::Template { hole, .. } => collect_expr(hole, items),
-            _ => {}
-        }
-    }
-    collect(block, &mut items);
-    items
 }
 
 /// The body as the user wrote it, in a branch that never runs, so rustc checks it exactly as it

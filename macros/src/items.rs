@@ -1,0 +1,82 @@
+//! Items declared in the body (`struct`, `impl`, `fn`, `use`, `static`, ..) are moved out of it,
+//! to the top of the function the expansion emits, once.
+//!
+//! Input:
+//! ```text
+//! async fn f() { impl Tag for D {} .. { fn helper() {} .. } }
+//! ```
+//! Output:
+//! ```text
+//! fn f() -> impl Future { impl Tag for D {} fn helper() {} <never-run copy> <state machine> }
+//! ```
+//! The expansion holds the body twice (the never-run copy that rustc checks, and the state
+//! machine), and the machine's code after an `.await` reached from several places once per
+//! place: an `impl`, a `#[no_mangle]` function or a `#[used]` static emitted each time would be
+//! defined several times. Items are visible in their whole block, so the body still names them.
+//! `macro_rules!` stays where it is: its scope is textual.
+
+use std::collections::BTreeMap;
+
+use syn::visit_mut::VisitMut;
+use syn::{Error, Item, Stmt};
+
+/// Takes the items out of `block`, in order.
+pub fn hoist(block: &mut syn::Block) -> syn::Result<Vec<Item>> {
+    let mut hoister = Hoister { items: Vec::new() };
+    hoister.visit_block_mut(block);
+    // Two items of one name, in different blocks of the body, would collide at the top.
+    let mut seen: BTreeMap<String, &Item> = BTreeMap::new();
+    for item in &hoister.items {
+        if let Some(name) = item_name(item)
+            && let Some(_) = seen.insert(name.to_string(), item)
+        {
+            return Err(Error::new(
+                name.span(),
+                format!("unasync moves the items of an `async fn` body to one scope, where two named `{name}` would collide; rename one"),
+            ));
+        }
+    }
+    Ok(hoister.items)
+}
+
+struct Hoister {
+    items: Vec<Item>,
+}
+
+impl VisitMut for Hoister {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        let stmts = std::mem::take(&mut block.stmts);
+        for stmt in stmts {
+            match stmt {
+                Stmt::Item(item) if !is_macro_rules(&item) => self.items.push(item),
+                mut other => {
+                    self.visit_stmt_mut(&mut other);
+                    block.stmts.push(other);
+                }
+            }
+        }
+    }
+
+    // An item's own body is emitted once, with the item.
+    fn visit_item_mut(&mut self, _: &mut Item) {}
+}
+
+fn is_macro_rules(item: &Item) -> bool {
+    matches!(item, Item::Macro(m) if m.mac.path.is_ident("macro_rules"))
+}
+
+/// The name an item declares in its scope (not `impl` blocks, `use` and the like).
+fn item_name(item: &Item) -> Option<&syn::Ident> {
+    match item {
+        Item::Const(i) => Some(&i.ident),
+        Item::Enum(i) => Some(&i.ident),
+        Item::Fn(i) => Some(&i.sig.ident),
+        Item::Mod(i) => Some(&i.ident),
+        Item::Static(i) => Some(&i.ident),
+        Item::Struct(i) => Some(&i.ident),
+        Item::Trait(i) => Some(&i.ident),
+        Item::Type(i) => Some(&i.ident),
+        Item::Union(i) => Some(&i.ident),
+        _ => None,
+    }
+}
