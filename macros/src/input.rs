@@ -12,6 +12,8 @@ pub struct AsyncFn {
     pub defaultness: Option<syn::Token![default]>,
     pub sig: Signature,
     pub block: Block,
+    /// The items of the body, taken out of it (see [`crate::items`]).
+    pub items: Vec<Item>,
 }
 
 pub fn parse(args: TokenStream, item: TokenStream) -> syn::Result<AsyncFn> {
@@ -28,6 +30,7 @@ pub fn parse(args: TokenStream, item: TokenStream) -> syn::Result<AsyncFn> {
             defaultness: None,
             sig: f.sig,
             block: *f.block,
+            items: Vec::new(),
         },
         Ok(other) if !matches!(other, Item::Verbatim(_)) => {
             return Err(Error::new(
@@ -42,6 +45,7 @@ pub fn parse(args: TokenStream, item: TokenStream) -> syn::Result<AsyncFn> {
                 defaultness: f.modifiers.defaultness,
                 sig: f.sig,
                 block: f.block,
+                items: Vec::new(),
             },
             Err(_) => match syn::parse2::<syn::TraitItemFn>(item) {
                 Ok(f) if f.default.is_none() => {
@@ -56,6 +60,7 @@ pub fn parse(args: TokenStream, item: TokenStream) -> syn::Result<AsyncFn> {
                     defaultness: None,
                     sig: f.sig,
                     block: f.default.expect("checked above"),
+                    items: Vec::new(),
                 },
                 Err(error) => return Err(error),
             },

@@ -39,9 +39,9 @@ fn try_expand(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream
         return composed;
     }
     let mut function = input::parse(args, item)?;
-    let items = items::hoist(&mut function.block)?;
+    function.items = items::hoist(&mut function.block)?;
     let signature = signature::rewrite(&function)?;
-    lower::lower(&function, &signature, &items)
+    lower::lower(&function, &signature)
 }
 
 /// Leaves the item as written: the fixtures compile each function once through this and once

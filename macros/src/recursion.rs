@@ -16,12 +16,20 @@ use crate::input::AsyncFn;
 use crate::lower::strip_parens;
 use crate::signature::mentions_impl_trait;
 
-/// The function's name when a call of it in its body means recursion (no item in the body
-/// shadows it).
+/// The function's name when a call of it in its body means recursion: no item, parameter or
+/// local of the body is named like it (`let step = |x| ..; step(1)` calls the closure). A
+/// function that both names a local like itself and recurses is left to rustc, which reports
+/// the unboxed recursion.
 pub fn recursive_name(function: &AsyncFn) -> Option<&Ident> {
     let name = &function.sig.ident;
-    let mut shadowing = ShadowingItem { name, found: false };
+    let mut shadowing = Shadowing { name, found: false };
     shadowing.visit_block(&function.block);
+    function.items.iter().for_each(|item| shadowing.visit_item(item));
+    for input in &function.sig.inputs {
+        if let FnArg::Typed(typed) = input {
+            shadowing.visit_pat(&typed.pat);
+        }
+    }
     (!shadowing.found).then_some(name)
 }
 
@@ -139,13 +147,18 @@ impl<'a> Visit<'a> for Finder<'_> {
     fn visit_item(&mut self, _: &'a Item) {}
 }
 
-/// An item in the body named like the function (a nested `fn`, a `use`): the name then means it.
-struct ShadowingItem<'a> {
+/// An item, a parameter or a local named like the function: the name may then mean it.
+struct Shadowing<'a> {
     name: &'a Ident,
     found: bool,
 }
 
-impl<'a> Visit<'a> for ShadowingItem<'_> {
+impl<'a> Visit<'a> for Shadowing<'_> {
+    fn visit_pat_ident(&mut self, binding: &'a syn::PatIdent) {
+        self.found |= binding.ident == *self.name;
+        syn::visit::visit_pat_ident(self, binding);
+    }
+
     fn visit_item(&mut self, item: &'a Item) {
         match item {
             Item::Fn(nested) => self.found |= nested.sig.ident == *self.name,

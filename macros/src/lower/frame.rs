@@ -32,7 +32,7 @@ use super::resume::{flag_field, resume_label, Emitter};
 use crate::input::AsyncFn;
 use crate::signature::{ArgBinding, Signature};
 
-pub fn emit(function: &AsyncFn, signature: &Signature, items: &[syn::Item], body: &Body, facts: &super::flow::Facts, layout: &Layout) -> TokenStream {
+pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &super::flow::Facts, layout: &Layout) -> TokenStream {
     let names = &layout.names;
     let state = &signature.types.state;
     let frame_struct = &signature.types.frame;
@@ -183,6 +183,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, items: &[syn::Item], body
     };
 
     let shadow = shadow(function, signature);
+    let function_items = &function.items;
     let recursion_checks = body.recursive_calls.iter().map(|(callee, arity)| {
         let diverging = (0..*arity).map(|_| quote!(loop {}));
         let span = callee.span();
@@ -193,7 +194,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, items: &[syn::Item], body
     quote! {
         #sig {
             #shadow
-            #(#items)*
+            #(#function_items)*
             #[allow(non_camel_case_types, dead_code, clippy::large_enum_variant)]
             enum #state<#(#state_params),*> {
                 Unresumed { #(#unresumed_fields,)* },

@@ -61,12 +61,12 @@ use proc_macro2::TokenStream;
 use crate::input::AsyncFn;
 use crate::signature::Signature;
 
-pub fn lower(function: &AsyncFn, signature: &Signature, items: &[syn::Item]) -> syn::Result<TokenStream> {
+pub fn lower(function: &AsyncFn, signature: &Signature) -> syn::Result<TokenStream> {
     let body = build::build(function, signature)?;
     let facts = flow::analyse(&body);
     let layout = layout::layout(&body, &facts);
     layout::check(&body, &layout)?;
-    Ok(frame::emit(function, signature, items, &body, &facts, &layout))
+    Ok(frame::emit(function, signature, &body, &facts, &layout))
 }
 
 pub use build::strip_parens;

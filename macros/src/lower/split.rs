@@ -38,6 +38,7 @@ enum Operand {
 
 impl Builder {
     pub(super) fn split(&mut self, expr: &SynExpr) -> syn::Result<Expr> {
+        let span = expr.span();
         let mut expr = expr.clone();
         let mut children: Vec<(&mut SynExpr, Operand)> = Vec::new();
         match &mut expr {
@@ -87,7 +88,11 @@ impl Builder {
                 return Err(Error::new_spanned(other, "unasync does not lower `.await` inside this expression yet"));
             }
         }
-        let last = children.iter().rposition(|(child, _)| expr_awaits(child)).expect("a child suspends");
+        // An `.await` the children do not hold is in a constant (an array's length): rustc
+        // refuses it natively, so does this.
+        let Some(last) = children.iter().rposition(|(child, _)| expr_awaits(child)) else {
+            return Err(Error::new(span, "`.await` is only allowed inside `async` functions and blocks, not in a constant"));
+        };
         let mut hole = None;
         for (index, (child, role)) in children.into_iter().enumerate() {
             if index < last {
