@@ -120,7 +120,10 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
                 let span = syn::spanned::Spanned::span(&typed.pat);
                 match &mut *typed.pat {
                     Pat::Ident(ident) if ident.by_ref.is_none() && ident.subpat.is_none() => {
-                        let mutable = ident.mutability.is_some();
+                        // `mut` goes to the body's own binding of the parameter (in the
+                        // never-run copy and in the state machine); the outer function only
+                        // moves the argument into the future.
+                        let mutable = ident.mutability.take().is_some();
                         args.push(Arg {
                             param: ident.ident.clone(),
                             binding: ArgBinding::Ident { ident: ident.ident.clone(), mutable },

@@ -950,10 +950,14 @@ impl Handler for Collect {
 /// Where borrows may flow in one piece of plain code: into `flows_into` (the locals its value
 /// initialises), and from every borrowed local into every local the code mutates.
 fn connect_flows(plain: &mut Plain, flows_into: &[LocalId], builder: &Builder) {
+    // A local assigned (`label = &owned`) or mutated (`v.push(&x)`) may keep a borrow of what
+    // the code uses; mutating a local of a type without borrows (`n += x`) cannot.
     let mutated: Vec<LocalId> = plain
         .uses()
         .iter()
-        .filter(|u| matches!(u.kind, UseKind::BorrowMut | UseKind::Opaque) && !builder.locals[u.local].trivially_dropped)
+        .filter(|u| {
+            u.kind == UseKind::Assign || (matches!(u.kind, UseKind::BorrowMut | UseKind::Opaque) && !builder.locals[u.local].trivially_dropped)
+        })
         .map(|u| u.local)
         .collect();
     for use_ in plain.uses_mut() {

@@ -646,9 +646,10 @@ fn forward(state: &mut (Set, Set, Vec<Set>), event: &Ev, body: &Body) {
                 init.remove(local);
             }
             if use_.kind == UseKind::Assign {
+                // The old value's borrows are not forgotten: the new value's flowed in before
+                // (`label = &owned` uses `owned` first), and they are kept together.
                 init.insert(local);
                 moved.remove(local);
-                borrows[local] = Set::new(borrows.len());
             }
             for &into in &use_.flows_into {
                 let mut carried = borrows[local].clone();

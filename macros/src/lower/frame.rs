@@ -318,7 +318,13 @@ fn shadow(function: &AsyncFn, signature: &Signature) -> TokenStream {
             // `ref mut` binding may borrow mutably.
             Some(quote!(#[allow(unused_mut)] let mut #param = #param; let #pattern = #param;))
         }
-        _ => None,
+        // As in rustc's lowering, the body has its own binding of the argument: its type may
+        // borrow for less than the argument's (`label = &local;`), and `mut` is its own.
+        ArgBinding::Ident { ident, mutable } => {
+            let mutability = mutable.then(|| quote_spanned!(ident.span()=> mut));
+            Some(quote!(let #mutability #ident = #ident;))
+        }
+        ArgBinding::SelfValue => None,
     });
     let block = &function.block;
     let (check, declared) = match &signature.output {

@@ -75,9 +75,10 @@ pub fn rewrite(cx: &Context<'_>, plain: &Plain) -> TokenStream {
     // A pinned local named once, in a use whose borrow ends with the statement, is reached as
     // `*x` through its guard (named twice, a mutable use would conflict with the other borrow of
     // the guard, where rustc's two-phase borrows accept `v.push(v.len())`).
+    // (A use whose borrow flows into a local, `label = &x`, outlives the statement.)
     let mut count = vec![0usize; cx.body.locals.len()];
     for use_ in plain.uses() {
-        count[use_.local] += 1;
+        count[use_.local] += if use_.flows_into.is_empty() { 1 } else { 2 };
     }
     let once: Vec<bool> = count.iter().map(|&n| n == 1).collect();
     let mut walk = Walk::new(cx.resolve, Rewrite { cx, once, shadows: Vec::new(), captured: Vec::new() }, At::default());
