@@ -1,12 +1,14 @@
 //! The `#[unasync::desugar]` attribute. Use it through the `unasync` crate.
 //!
-//! The expansion is a pipeline of small steps: [`input`] parses and validates the item,
+//! The expansion is a pipeline of small steps: [`cfg`] lowers each combination of the `cfg`s
+//! inside the function, [`input`] parses and validates the item,
 //! [`items`] takes the body's items out of it, [`signature`] rewrites the signature, and [`lower`]
 //! turns the body into a state machine (its module docs describe the states, what is saved, poll
 //! and drop).
 #![forbid(unsafe_code)]
 
 mod awaits;
+mod cfg;
 mod compose;
 #[cfg(test)]
 mod fuzz;
@@ -38,6 +40,13 @@ fn try_expand(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream
     if let Some(composed) = compose::expand(&args, &item) {
         return composed;
     }
+    if let Some(variants) = cfg::expand_each(&item, |variant| expand_one(args.clone(), variant)) {
+        return variants;
+    }
+    expand_one(args, item)
+}
+
+fn expand_one(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
     let mut function = input::parse(args, item)?;
     function.items = items::hoist(&mut function.block)?;
     let signature = signature::rewrite(&function)?;

@@ -1141,9 +1141,12 @@ fn is_borrow(expr: &Expr) -> bool {
 /// them; `#[cfg]` was applied by the caller. Any other attribute would change what is emitted.
 pub(super) fn check_attributes(attrs: &[syn::Attribute]) -> syn::Result<()> {
     for attr in attrs {
-        let allowed = attr.path().get_ident().is_some_and(|ident| {
+        // Lint levels, and the tools' attributes (`rustfmt::skip`), mean the same wherever the
+        // code ends up. (`cfg`s are gone by now: see `crate::cfg`.)
+        let path = attr.path();
+        let allowed = path.get_ident().is_some_and(|ident| {
             matches!(ident.to_string().as_str(), "allow" | "warn" | "deny" | "forbid" | "expect")
-        });
+        }) || path.segments.first().is_some_and(|tool| tool.ident == "rustfmt" || tool.ident == "clippy");
         if !allowed {
             return Err(Error::new_spanned(
                 attr,
