@@ -34,6 +34,8 @@ pub struct Signature {
     /// The declared output type, `()` when there is none; `None` when it cannot be written inside
     /// the body (it mentions `impl Trait`).
     pub output: Option<Type>,
+    /// The return type as written.
+    pub declared_output: ReturnType,
     /// The names of the generated frame struct and state enum.
     pub types: TypeNames,
 }
@@ -188,6 +190,7 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
         args,
         arg_types,
         output,
+        declared_output: function.sig.output.clone(),
         types: TypeNames::for_signature(&function.sig),
     })
 }

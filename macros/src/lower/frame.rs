@@ -41,6 +41,16 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
     // The resume function: an arm per state, in an order where each state's fields are written
     // (their types inferred) before an arm reads them.
     let mut emitter = Emitter::new(body, facts, layout, state.clone());
+    emitter.output = signature.output.clone();
+    let expect = expect_bounds(signature, &function.sig.generics);
+    emitter.expect = expect.as_ref().map(|(name, _)| name.clone());
+    let expect_fn = expect.map(|(name, bounds)| {
+        let future = format_ident!("{}_future", name);
+        quote! {
+            fn #name<T: #bounds>(value: T) -> T { value }
+            fn #future<F: ::core::future::Future<Output = T>, T: #bounds>(_: F) {}
+        }
+    });
     let mut arms = vec![emitter.unresumed()];
     let mut reached: BTreeSet<AwaitId> = emitter.take_suspensions();
     let mut order = Vec::new();
@@ -182,7 +192,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
         initial_state
     };
 
-    let shadow = shadow(function, signature);
+    let shadow = shadow(function, signature, emitter.expect.as_ref());
     let function_items = &function.items;
     let recursion_checks = body.recursive_calls.iter().map(|(callee, arity)| {
         let diverging = (0..*arity).map(|_| quote!(loop {}));
@@ -195,6 +205,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
         #sig {
             #shadow
             #(#function_items)*
+            #expect_fn
             #[allow(non_camel_case_types, dead_code, clippy::large_enum_variant)]
             enum #state<#(#state_params),*> {
                 Unresumed { #(#unresumed_fields,)* },
@@ -221,6 +232,51 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
             __future
         }
     }
+}
+
+// Input:  -> impl Fn(u32) -> u32 + Send
+// Output: fn __expect_<hash><T: Fn(u32) -> u32 + Send>(value: T) -> T { value }
+/// A function through which the body's value takes the bounds of a declared `impl Trait`
+/// output, where they name none of the function's generics or lifetimes (an inner function
+/// cannot): `None` otherwise, or when the output can be written as a type.
+fn expect_bounds(signature: &Signature, generics: &syn::Generics) -> Option<(Ident, TokenStream)> {
+    let syn::ReturnType::Type(_, output) = &signature.declared_output else { return None };
+    let syn::Type::ImplTrait(bounds) = &**output else { return None };
+    let generic_names: Vec<String> = generics
+        .params
+        .iter()
+        .map(|param| match param {
+            syn::GenericParam::Type(ty) => ty.ident.to_string(),
+            syn::GenericParam::Lifetime(l) => l.lifetime.ident.to_string(),
+            syn::GenericParam::Const(c) => c.ident.to_string(),
+        })
+        .collect();
+    let mut local = true;
+    fn names(tokens: TokenStream, generic_names: &[String], local: &mut bool) {
+        for token in tokens {
+            match token {
+                proc_macro2::TokenTree::Ident(ident) => *local &= ident != "Self" && ident != "impl" && !generic_names.contains(&ident.to_string()),
+                proc_macro2::TokenTree::Punct(p) if p.as_char() == '\'' => {}
+                proc_macro2::TokenTree::Group(group) => names(group.stream(), generic_names, local),
+                _ => {}
+            }
+        }
+    }
+    let kept: Vec<&syn::TypeParamBound> = bounds
+        .bounds
+        .iter()
+        .filter(|bound| match bound {
+            syn::TypeParamBound::Lifetime(l) => {
+                local &= l.ident == "static";
+                false
+            }
+            syn::TypeParamBound::PreciseCapture(_) => false,
+            _ => true,
+        })
+        .collect();
+    names(quote!(#(#kept)+*), &generic_names, &mut local);
+    let name = format_ident!("__expect_{}", signature.types.state.to_string().trim_start_matches("__State_"));
+    local.then(|| (name, quote!(#(#kept)+*)))
 }
 
 /// The value a parameter is moved into the future with: the outer function's own parameter.
@@ -310,7 +366,7 @@ fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &
 
 /// The body as the user wrote it, in a branch that never runs, so rustc checks it exactly as it
 /// checks the `async fn` (moves, borrows, types) and reports errors at the user's own lines.
-fn shadow(function: &AsyncFn, signature: &Signature) -> TokenStream {
+fn shadow(function: &AsyncFn, signature: &Signature, expect: Option<&Ident>) -> TokenStream {
     let patterns = signature.args.iter().filter_map(|arg| match &arg.binding {
         ArgBinding::Pattern(pattern) => {
             let param = &arg.param;
@@ -335,7 +391,13 @@ fn shadow(function: &AsyncFn, signature: &Signature) -> TokenStream {
                 Some(quote_spanned!(span=> if false { return ::unasync::__private::declared_output::<#output>(); })),
             )
         }
-        None => (quote!(::core::mem::drop), None),
+        None => match expect {
+            Some(name) => {
+                let future = format_ident!("{}_future", name);
+                (quote!(#future), None)
+            }
+            None => (quote!(::core::mem::drop), None),
+        },
     };
     quote! {
         if false {

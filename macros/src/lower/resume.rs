@@ -89,6 +89,11 @@ pub struct Emitter<'a> {
     /// Emitting plain code whose borrows end with it: a statement whose value is discarded
     /// (not an awaitee, which the state keeps).
     contained: bool,
+    /// The declared output type, where it can be written in the body (not `impl Trait`).
+    pub output: Option<syn::Type>,
+    /// Else, a function that gives the body's value the bounds of the declared `impl Trait`
+    /// (`-> impl Fn(u32) -> u32`: a closure's parameter types).
+    pub expect: Option<Ident>,
     /// Every suspension point some emitted code suspends at (its variant is written).
     pub emitted: std::collections::BTreeSet<AwaitId>,
     /// The locals the code emitted so far assigns whole (see `statements`).
@@ -140,7 +145,7 @@ impl<'a> Emitter<'a> {
                 _ => local.name.clone(),
             })
             .collect();
-        Emitter { body, facts, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, contained: false, emitted: Default::default(), assigned: Default::default() }
+        Emitter { body, facts, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, contained: false, output: None, expect: None, emitted: Default::default(), assigned: Default::default() }
     }
 
     // ---- entries ------------------------------------------------------------------------------
@@ -209,6 +214,10 @@ impl<'a> Emitter<'a> {
         self.guards = vec![vec![Guard::Unwind]];
         self.jumps.clear();
         let label = body_label();
+        // The declared output is the body's expected type, as natively (`Box::new(5)` in
+        // `-> Box<dyn Display>`).
+        let output = self.output.as_ref().map(|output| quote!(: #output));
+        let expect = self.expect.clone();
         let contents = self.contents(&self.body.block, mode, true);
         // The body's own braces: rustc drops its tail's temporaries by the user's edition.
         // (Inside the labeled block: a label over the braces would give them the expansion's
@@ -216,7 +225,7 @@ impl<'a> Emitter<'a> {
         let mut braces = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, contents.tokens);
         braces.set_span(self.body.block.span);
         quote! {
-            let __returned = #label: { #braces };
+            let __returned #output = #expect(#label: { #braces });
             return __unwind.complete(__returned);
         }
     }

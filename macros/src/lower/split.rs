@@ -282,6 +282,10 @@ impl Builder {
             }
             SynExpr::Unary(unary) if matches!(unary.op, UnOp::Deref(_)) => self.place_operand(&mut unary.expr, hoisted),
             SynExpr::Path(_) | SynExpr::Lit(_) | SynExpr::Reference(_) => self.hoist_places(expr, hoisted),
+            // An array or tuple of borrows and literals has nothing to drop, and a hidden local
+            // would lose the type the code around expects of it (`&[&x]` as `&[&dyn Debug]`):
+            // it stays a temporary (if the awaitee keeps a borrow of it, rustc says so).
+            value if holds_only_borrows(value) => {}
             value => {
                 self.hoist_places(value, hoisted);
                 let id = self.temporary(LocalKind::Temporary);
@@ -457,4 +461,18 @@ fn is_local_place(expr: &SynExpr) -> bool {
 
 fn is_comparison(op: &syn::BinOp) -> bool {
     super::walk::is_comparison(op)
+}
+
+/// An array or tuple literal of `&place`s, `&literal`s and literals.
+fn holds_only_borrows(expr: &SynExpr) -> bool {
+    let elems: Vec<&SynExpr> = match expr {
+        SynExpr::Array(array) => array.elems.iter().collect(),
+        SynExpr::Tuple(tuple) => tuple.elems.iter().collect(),
+        _ => return false,
+    };
+    elems.iter().all(|e| match strip_parens(e) {
+        SynExpr::Lit(_) => true,
+        SynExpr::Reference(reference) => super::walk::is_place_expr(&reference.expr) || matches!(strip_parens(&reference.expr), SynExpr::Lit(_)),
+        other => holds_only_borrows(other),
+    })
 }
