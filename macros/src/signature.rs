@@ -70,7 +70,7 @@ pub enum ArgBinding {
     /// `self`, `mut self`, `&self`, `self: Box<Self>`, ...
     SelfValue,
     /// `x: T` or `mut x: T`.
-    Ident { ident: Ident, mutable: bool },
+    Ident { ident: Ident, mutable: Option<syn::Token![mut]> },
     /// A destructuring pattern, bound from the parameter at the start of the body.
     Pattern(Pat),
 }
@@ -125,7 +125,7 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
                         // `mut` goes to the body's own binding of the parameter (in the
                         // never-run copy and in the state machine); the outer function only
                         // moves the argument into the future.
-                        let mutable = ident.mutability.take().is_some();
+                        let mutable = ident.mutability.take();
                         args.push(Arg {
                             param: ident.ident.clone(),
                             binding: ArgBinding::Ident { ident: ident.ident.clone(), mutable },

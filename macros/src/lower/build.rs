@@ -64,7 +64,7 @@ pub fn build(function: &AsyncFn, signature: &Signature) -> syn::Result<Body> {
             ArgBinding::SelfValue => {
                 (builder.declare("self", format_ident!("self_", span = Span::mixed_site()), LocalKind::SelfValue, true), None)
             }
-            ArgBinding::Ident { ident, mutable } => (builder.declare(&ident.to_string(), ident.clone(), LocalKind::User, *mutable), None),
+            ArgBinding::Ident { ident, mutable } => (builder.declare(&ident.to_string(), ident.clone(), LocalKind::User, mutable.is_some()), None),
             // As rustc: the parameter is a hidden local, and `let <pattern> = __argN;` follows.
             ArgBinding::Pattern(pattern) => {
                 let hidden = format_ident!("__arg{}", index, span = Span::mixed_site());

@@ -376,10 +376,7 @@ fn shadow(function: &AsyncFn, signature: &Signature, expect: Option<&Ident>) -> 
         }
         // As in rustc's lowering, the body has its own binding of the argument: its type may
         // borrow for less than the argument's (`label = &local;`), and `mut` is its own.
-        ArgBinding::Ident { ident, mutable } => {
-            let mutability = mutable.then(|| quote_spanned!(ident.span()=> mut));
-            Some(quote!(let #mutability #ident = #ident;))
-        }
+        ArgBinding::Ident { ident, mutable } => Some(quote!(let #mutable #ident = #ident;)),
         ArgBinding::SelfValue => None,
     });
     let block = &function.block;

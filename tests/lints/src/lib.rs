@@ -1,0 +1,72 @@
+//! Functions with rustc's (and clippy's) warnings in their bodies: the attribute must neither add
+//! nor remove one (issue 14, 8). `tests/lints.rs` builds this crate natively and desugared and
+//! compares the diagnostics.
+#![allow(dead_code)]
+
+async fn tick() {}
+
+#[cfg_attr(desugared, unasync::desugar)]
+pub async fn reassign(mut n: u32) -> u32 {
+    tick().await;
+    n = 5;
+    tick().await;
+    n
+}
+
+#[cfg_attr(desugared, unasync::desugar)]
+pub async fn unused_params(x: u32, mut y: u32) -> u32 {
+    tick().await;
+    1
+}
+
+#[cfg_attr(desugared, unasync::desugar)]
+pub async fn unused_locals() -> u32 {
+    let z = 3;
+    let mut w = 4;
+    tick().await;
+    let (a, b) = (1, 2);
+    a
+}
+
+#[cfg_attr(desugared, unasync::desugar)]
+pub async fn unreachable_after_return(flag: bool) -> u32 {
+    if flag {
+        return 1;
+    }
+    tick().await;
+    return 2;
+    #[allow(unreachable_code)]
+    3
+}
+
+#[cfg_attr(desugared, unasync::desugar)]
+pub async fn unused_results(v: &mut Vec<u32>) {
+    tick().await;
+    v.iter().map(|x| x + 1);
+    Ok::<u32, ()>(1);
+}
+
+#[cfg_attr(desugared, unasync::desugar)]
+pub async fn names(BadName: u32) -> u32 {
+    let also_bad = BadName + 1;
+    tick().await;
+    also_bad
+}
+
+#[cfg_attr(desugared, unasync::desugar)]
+pub async fn no_await(x: u32) -> u32 {
+    x + 1
+}
+
+#[cfg_attr(desugared, unasync::desugar)]
+pub async fn needless_return(x: u32) -> u32 {
+    tick().await;
+    return x;
+}
+
+/// Returns an error when `x` is zero.
+#[cfg_attr(desugared, unasync::desugar)]
+pub async fn fallible(x: u32) -> Result<u32, String> {
+    tick().await;
+    if x == 0 { Err("zero".into()) } else { Ok(x) }
+}
