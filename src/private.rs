@@ -22,29 +22,35 @@ impl<T: ?Sized> Captures<'_> for T {}
 /// locals that stay at one address across several suspension points) and the generated resume
 /// function, a closure that captures nothing.
 ///
-pub struct Machine<Frame, Resume> {
+///
+/// `Native` is the type of the never-run copy of the body, the future rustc builds for it:
+/// holding it as `PhantomData` gives the machine rustc's auto traits (what rustc's future keeps
+/// across an `.await` and the machine does not, a local in scope but dead, still counts), and
+/// rustc's own notes (the value, the `.await`) when it is not `Send`.
+pub struct Machine<Frame, Resume, Native> {
+    _native: PhantomData<Native>,
     frame: Frame,
     resume: Resume,
     _pinned: PhantomPinned,
 }
 
-impl<F: Frame, Resume, Output> Machine<F, Resume>
+impl<F: Frame, Resume, Output, Native> Machine<F, Resume, Native>
 where
     Resume: FnMut(*mut F, *mut F::State, &mut Context<'_>) -> Poll<Output>,
 {
     #[inline(always)]
-    pub fn new(frame: F, resume: Resume) -> Self {
+    pub fn new(frame: F, resume: Resume, native: PhantomData<Native>) -> Self {
         const {
             assert!(
                 size_of::<Resume>() == 0,
                 "unasync: the resume function captured a value; this is a bug in unasync"
             )
         };
-        Machine { frame, resume, _pinned: PhantomPinned }
+        Machine { _native: native, frame, resume, _pinned: PhantomPinned }
     }
 }
 
-impl<F: Frame, Resume, Output> Future for Machine<F, Resume>
+impl<F: Frame, Resume, Output, Native> Future for Machine<F, Resume, Native>
 where
     Resume: FnMut(*mut F, *mut F::State, &mut Context<'_>) -> Poll<Output>,
 {
@@ -411,9 +417,18 @@ pub fn from_residual<T: FromResidual<R>, R>(residual: R) -> T {
     T::from_residual(residual)
 }
 
-/// Type-checks the user's body as rustc would, in a branch that never runs.
+/// Type-checks the user's body as rustc would, in a branch that never runs; its future's type
+/// (see [`Machine`]).
 #[inline(always)]
-pub fn check_output<R, F: Future<Output = R>>(_: F) {}
+pub fn check_output<R, F: Future<Output = R>>(_: F) -> PhantomData<F> {
+    PhantomData
+}
+
+/// [`check_output`] where the output cannot be named.
+#[inline(always)]
+pub fn native_of<F: Future>(_: F) -> PhantomData<F> {
+    PhantomData
+}
 
 /// A value of the declared output type, returned first in the never-run copy of the body: an
 /// async block takes its output type from its first `return`, so the user's own returns and tail

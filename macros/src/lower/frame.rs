@@ -48,7 +48,9 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
         let future = format_ident!("{}_future", name);
         quote! {
             fn #name<T: #bounds>(value: T) -> T { value }
-            fn #future<F: ::core::future::Future<Output = T>, T: #bounds>(_: F) {}
+            fn #future<F: ::core::future::Future<Output = T>, T: #bounds>(_: F) -> ::core::marker::PhantomData<F> {
+                ::core::marker::PhantomData
+            }
         }
     });
     let mut arms = vec![emitter.unresumed()];
@@ -227,7 +229,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
                         _ => unsafe { ::unasync::__private::resumed(__frame) },
                     }
                 }
-            });
+            }, __native);
             #(#recursion_checks)*
             __future
         }
@@ -393,12 +395,16 @@ fn shadow(function: &AsyncFn, signature: &Signature, expect: Option<&Ident>) -> 
                 let future = format_ident!("{}_future", name);
                 (quote!(#future), None)
             }
-            None => (quote!(::core::mem::drop), None),
+            None => (quote!(::unasync::__private::native_of), None),
         },
     };
+    // The copy's future is rustc's own for this body: its type goes into the machine's (as
+    // `PhantomData`), which so has rustc's auto traits, and rustc's notes when it is not `Send`.
     quote! {
+        #[allow(unused_assignments)]
+        let mut __native = ::core::marker::PhantomData;
         if false {
-            #check(async move {
+            __native = #check(async move {
                 #declared
                 #(#patterns)*
                 #block
