@@ -93,7 +93,38 @@ pub fn rewrite(cx: &Context<'_>, plain: &Plain) -> TokenStream {
         let slot = &cx.names[*local];
         quote!(let #ident = unsafe { #slot.get_mut() };)
     });
+    // As the block's tail, an expression that starts with a block-like one (`if c { a } else
+    // { b } > 1`) would end at its braces: parenthesised.
+    let code = if !is_block_like(&expr) && starts_with_block(&expr) { quote!((#code)) } else { code };
     quote!({ #(#shadows)* #code })
+}
+
+/// Whether the expression's first token starts a block-like expression (`if`, `match`, a block,
+/// a loop), which ends a statement at its closing brace.
+fn starts_with_block(expr: &syn::Expr) -> bool {
+    use syn::Expr;
+    match expr {
+        Expr::Binary(binary) => starts_with_block(&binary.left),
+        Expr::MethodCall(call) => starts_with_block(&call.receiver),
+        Expr::Field(field) => starts_with_block(&field.base),
+        Expr::Index(index) => starts_with_block(&index.expr),
+        Expr::Cast(cast) => starts_with_block(&cast.expr),
+        Expr::Try(question) => starts_with_block(&question.expr),
+        Expr::Await(awaited) => starts_with_block(&awaited.base),
+        Expr::Call(call) => starts_with_block(&call.func),
+        Expr::Range(range) => range.start.as_deref().is_some_and(starts_with_block),
+        Expr::Assign(assign) => starts_with_block(&assign.left),
+        other => is_block_like(other),
+    }
+}
+
+fn is_block_like(expr: &syn::Expr) -> bool {
+    use syn::Expr;
+    matches!(
+        expr,
+        Expr::If(_) | Expr::Match(_) | Expr::Block(_) | Expr::Unsafe(_) | Expr::Loop(_) | Expr::While(_)
+            | Expr::ForLoop(_) | Expr::Const(_) | Expr::TryBlock(_)
+    )
 }
 
 struct Rewrite<'c, 'a> {

@@ -309,6 +309,9 @@ impl Builder {
     // the panic message is the macro's own.
     fn split_macro(&mut self, mac: &syn::ExprMacro) -> syn::Result<Expr> {
         let name = mac.mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        if name == "matches" {
+            return self.expr(&matches_as_match(mac)?);
+        }
         let parser = syn::punctuated::Punctuated::<SynExpr, syn::Token![,]>::parse_terminated;
         let supported = matches!(
             name.as_str(),
@@ -412,6 +415,40 @@ impl Builder {
         };
         self.expr(&lowered)
     }
+}
+
+// Input:
+//     matches!(scrutinee, pattern if guard)
+// Output (the macro's own expansion):
+//     match scrutinee { pattern if guard => true, _ => false }
+fn matches_as_match(mac: &syn::ExprMacro) -> syn::Result<SynExpr> {
+    struct Matches {
+        scrutinee: SynExpr,
+        pat: syn::Pat,
+        guard: Option<SynExpr>,
+    }
+    impl syn::parse::Parse for Matches {
+        fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
+            let scrutinee = input.parse()?;
+            input.parse::<syn::Token![,]>()?;
+            let pat = syn::Pat::parse_multi_with_leading_vert(input)?;
+            let guard = if input.peek(syn::Token![if]) {
+                input.parse::<syn::Token![if]>()?;
+                Some(input.parse()?)
+            } else {
+                None
+            };
+            if input.peek(syn::Token![,]) {
+                input.parse::<syn::Token![,]>()?;
+            }
+            Ok(Matches { scrutinee, pat, guard })
+        }
+    }
+    let Ok(Matches { scrutinee, pat, guard }) = mac.mac.parse_body::<Matches>() else { return Err(unsupported_macro(&mac.mac)) };
+    let guard = guard.map(|guard| quote!(if #guard));
+    Ok(syn::parse_quote_spanned! {mac.span()=>
+        match #scrutinee { #pat #guard => true, _ => false }
+    })
 }
 
 pub fn unsupported_macro(mac: &syn::Macro) -> Error {
