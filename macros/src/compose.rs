@@ -400,9 +400,11 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains(&quote!(fn __unasync_body(mut x: u32)).to_string()),
+            out.contains(&quote!(fn __unasync_body(x: u32)).to_string()),
             "{out}"
         );
+        // The parameter's `mut` moves to the body's own binding of it.
+        assert!(out.contains(&quote!(let mut x = x;).to_string()), "{out}");
         assert!(
             out.contains(&quote!(let body = __unasync_body(x);).to_string()),
             "{out}"
