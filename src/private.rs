@@ -392,11 +392,11 @@ pub fn branch<T: Branch>(value: T) -> ControlFlow<T::Residual, T::Output> {
     value.branch()
 }
 
-pub trait FromResidual<R> {
+pub trait ResidualInto<R> {
     fn from_residual(residual: R) -> Self;
 }
 
-impl<T, E, F: From<E>> FromResidual<Result<Infallible, E>> for Result<T, F> {
+impl<T, E, F: From<E>> ResidualInto<Result<Infallible, E>> for Result<T, F> {
     #[inline(always)]
     fn from_residual(residual: Result<Infallible, E>) -> Self {
         match residual {
@@ -405,15 +405,24 @@ impl<T, E, F: From<E>> FromResidual<Result<Infallible, E>> for Result<T, F> {
     }
 }
 
-impl<T> FromResidual<Option<Infallible>> for Option<T> {
+impl<T> ResidualInto<Option<Infallible>> for Option<T> {
     #[inline(always)]
     fn from_residual(_: Option<Infallible>) -> Self {
         None
     }
 }
 
+/// `?` in a function returning `()`: rustc refuses it in the never-run copy of the body, at the
+/// user's `?`, so this impl is only ever selected in a crate that does not compile; it keeps the
+/// state machine from adding a second error about a trait of ours.
+impl<R> ResidualInto<R> for () {
+    fn from_residual(_: R) -> Self {
+        unreachable!("`?` in a function returning `()` is refused by rustc")
+    }
+}
+
 #[inline(always)]
-pub fn from_residual<T: FromResidual<R>, R>(residual: R) -> T {
+pub fn from_residual<T: ResidualInto<R>, R>(residual: R) -> T {
     T::from_residual(residual)
 }
 
