@@ -11,7 +11,12 @@
 
 use std::time::Instant;
 use unasync_fixtures::generator::oracle::{FIXED_PROGRAMS, FIXED_SEED, Oracle, Verdict};
-use unasync_fixtures::generator::{Counts, batch};
+use unasync_fixtures::generator::{Avoid, Construct, Counts, batch_avoiding};
+
+/// Constructs the fixed seed does not generate: each is a known difference or refusal listed in
+/// the README's "Known differences and limits", with its reason. The soak
+/// (`--avoid`) reproduces each one; a construct leaves this list when its fix lands.
+const KNOWN_DIFFERENCES: &[Construct] = &[];
 
 /// Programs per generated crate: rustc's coherence checking grows quadratically with the number
 /// of impls in one crate, so several small crates build faster than one large one.
@@ -24,13 +29,14 @@ fn random_programs_agree() {
     let mut counts = Counts::default();
     let (mut compared, mut agreed) = (0, 0);
     let mut target = None;
+    let avoid = KNOWN_DIFFERENCES.iter().fold(Avoid::NONE, |a, &c| a.with(c));
     for edition in ["2024", "2021"] {
         let oracle = Oracle::for_current_exe("unasync_random_programs_test").with_edition(edition);
         target = oracle.target.clone();
         let mut first = 0;
         while first < FIXED_PROGRAMS {
             let n = PER_CRATE.min(FIXED_PROGRAMS - first);
-            let programs = batch(FIXED_SEED, first as u64, n);
+            let programs = batch_avoiding(FIXED_SEED, first as u64, n, avoid);
             let outcome = oracle.run(&programs).unwrap_or_else(|e| panic!("{e}"));
             for (p, v) in programs.iter().zip(outcome.verdicts) {
                 compared += 1;
@@ -63,5 +69,6 @@ fn random_programs_agree() {
         failures.len(),
         failures.join("\n\n")
     );
-    assert!(counts.missing().is_empty(), "not covered: {:?}", counts.missing());
+    let missing = counts.missing_except(avoid);
+    assert!(missing.is_empty(), "not covered: {missing:?}");
 }
