@@ -447,18 +447,17 @@ pub fn declared_output<R>() -> R {
     unreachable!("called only in a branch that never runs")
 }
 
-/// Polled in `Returned` or `Panicked`: rustc's panics (the state stays as it is).
-///
-/// # Safety
-/// `frame` points to a frame.
+/// Polled in `Returned`: rustc's panic (the state stays as it is).
 #[cold]
 #[track_caller]
-pub unsafe fn resumed<F: Frame>(frame: *mut F) -> ! {
-    // SAFETY: guaranteed by the caller; reading a discriminant reads no field.
-    let state = unsafe { core::mem::discriminant(&*F::state(frame)) };
-    if state == core::mem::discriminant(&F::returned()) {
-        panic!("`async fn` resumed after completion")
-    }
+pub fn resumed_after_completion() -> ! {
+    panic!("`async fn` resumed after completion")
+}
+
+/// Polled in `Panicked`: rustc's panic (the state stays as it is).
+#[cold]
+#[track_caller]
+pub fn resumed_after_panicking() -> ! {
     panic!("`async fn` resumed after panicking")
 }
 

@@ -225,8 +225,13 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
                 #resume: loop {
                     match unsafe { &mut *__state } {
                         #(#arms)*
-                        // `Returned`, `Panicked` (and states no code enters).
-                        _ => unsafe { ::unasync::__private::resumed(__frame) },
+                        #state::Returned => ::unasync::__private::resumed_after_completion(),
+                        #state::Panicked => ::unasync::__private::resumed_after_panicking(),
+                        // States no code enters (an `.await` in unreachable code keeps its
+                        // number, as in rustc). One arm per state gives a jump table without a
+                        // range check.
+                        #[allow(unreachable_patterns)]
+                        _ => ::core::unreachable!(),
                     }
                 }
             }, __native);
