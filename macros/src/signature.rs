@@ -81,6 +81,7 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
 
     let mut namer = LifetimeNamer { next: 0, added: Vec::new(), named: Vec::new() };
     let mut args = Vec::new();
+    let mut self_lifetime: Option<Lifetime> = None;
     let arg_types = function
         .sig
         .inputs
@@ -106,6 +107,7 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
                             }
                             other => namer.fresh(other.map_or(receiver.self_token.span, |l| l.span())),
                         };
+                        self_lifetime = Some(named.clone());
                         *lifetime = Some(named);
                     }
                     ReceiverKind::Typed(_, ty) => namer.visit_type_mut(ty),
@@ -146,6 +148,16 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
         }
     }
 
+    // The output's elided lifetimes, named as elision names them (`&self`'s, or the one input
+    // lifetime): left elided next to the named inputs, they would draw rustc's
+    // `mismatched_lifetime_syntaxes` warning, which the native signature does not.
+    let elided_as = self_lifetime.or_else(|| match (namer.added.as_slice(), namer.named.as_slice()) {
+        ([only], []) | ([], [only]) => Some(only.clone()),
+        _ => None,
+    });
+    if let (Some(lifetime), ReturnType::Type(_, ty)) = (elided_as, &mut sig.output) {
+        OutputElided(lifetime).visit_type_mut(ty);
+    }
     for lifetime in namer.added {
         sig.generics.params.push(GenericParam::Lifetime(LifetimeParam::new(lifetime)));
     }
@@ -193,6 +205,23 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
         declared_output: function.sig.output.clone(),
         types: TypeNames::for_signature(&function.sig),
     })
+}
+
+/// Names the elided references of the output type (`&T`, `&'_ T`) with the lifetime elision
+/// gives them, leaving higher-ranked positions (`Fn(&T) -> &U`, `fn(&T)`) alone.
+struct OutputElided(Lifetime);
+
+impl VisitMut for OutputElided {
+    fn visit_type_reference_mut(&mut self, reference: &mut syn::TypeReference) {
+        if reference.lifetime.as_ref().is_none_or(|l| l.ident == "_") {
+            reference.lifetime = Some(Lifetime::new(&self.0.to_string(), reference.and_token.span));
+        }
+        self.visit_type_mut(&mut reference.elem);
+    }
+    fn visit_type_fn_ptr_mut(&mut self, _: &mut syn::TypeFnPtr) {}
+    fn visit_parenthesized_generic_arguments_mut(&mut self, _: &mut syn::ParenthesizedGenericArguments) {}
+    fn visit_type_trait_object_mut(&mut self, _: &mut syn::TypeTraitObject) {}
+    fn visit_type_impl_trait_mut(&mut self, _: &mut syn::TypeImplTrait) {}
 }
 
 /// Names elided lifetimes in argument types (`&T`, `Foo<'_>`), leaving higher-ranked positions

@@ -277,15 +277,7 @@ impl<'r, H: Handler> Walk<'r, H> {
             Ctx::Consume => UseKind::ConsumingCall,
             Ctx::Raw => UseKind::RawAddress,
         };
-        // A closure captures what it names when it is created: by value under `move`; else by
-        // reference, or by value when the body moves a non-`Copy` local (which cannot be told
-        // from a copy here).
-        let kind = match (self.at.in_closure, self.at.by_value_capture, kind) {
-            (true, true, UseKind::RawAddress) => UseKind::RawAddress,
-            (true, true, _) => UseKind::Move,
-            (true, false, UseKind::Move | UseKind::ConsumingCall) => UseKind::Opaque,
-            (_, _, kind) => kind,
-        };
+        let kind = captured_kind(&self.at, kind);
         let span = expr.span();
         if let Some(replacement) = self.handler.local(local, kind, &self.at, span) {
             *expr = Expr::Verbatim(replacement);
@@ -730,7 +722,8 @@ impl<'r, H: Handler> Walk<'r, H> {
             }
             if let Some(local) = self.resolve(&name) {
                 let at = self.at.clone();
-                if let Some(replacement) = self.handler.local(local, UseKind::Borrow, &at, format.span()) {
+                let kind = captured_kind(&at, UseKind::Borrow);
+                if let Some(replacement) = self.handler.local(local, kind, &at, format.span()) {
                     added.push((proc_macro2::Ident::new(&name, format.span()), replacement));
                 }
             }
@@ -740,6 +733,18 @@ impl<'r, H: Handler> Walk<'r, H> {
 
     fn named_in_tokens(&self, tokens: TokenStream, named: &mut Vec<(LocalId, Span)>) {
         named_in_tokens(tokens, &|name| self.resolve(name), named);
+    }
+}
+
+/// How a use inside a closure or async block uses the local: a closure captures what it names
+/// when it is created, by value under `move`; else by reference, or by value when the body
+/// moves a non-`Copy` local (which cannot be told from a copy here).
+fn captured_kind(at: &At, kind: UseKind) -> UseKind {
+    match (at.in_closure, at.by_value_capture, kind) {
+        (true, true, UseKind::RawAddress) => UseKind::RawAddress,
+        (true, true, _) => UseKind::Move,
+        (true, false, UseKind::Move | UseKind::ConsumingCall) => UseKind::Opaque,
+        (_, _, kind) => kind,
     }
 }
 

@@ -70,3 +70,31 @@ pub async fn fallible(x: u32) -> Result<u32, String> {
     tick().await;
     if x == 0 { Err("zero".into()) } else { Ok(x) }
 }
+
+pub struct Named {
+    name: String,
+}
+
+impl Named {
+    /// The output's elided lifetime is `self`'s: no `mismatched_lifetime_syntaxes` (found by a
+    /// new user).
+    #[cfg_attr(desugared, unasync::desugar)]
+    pub async fn name_ref(&self) -> &str {
+        tick().await;
+        &self.name
+    }
+
+    /// One input lifetime, elided in the output too.
+    #[cfg_attr(desugared, unasync::desugar)]
+    pub async fn first<'a>(&self, words: &'a [String]) -> &str {
+        tick().await;
+        let _ = words;
+        &self.name
+    }
+}
+
+#[cfg_attr(desugared, unasync::desugar)]
+pub async fn longest(words: &[String]) -> &str {
+    tick().await;
+    words.first().map_or("", |w| w.as_str())
+}
