@@ -100,6 +100,8 @@ pub struct Emitter<'a> {
     assigned: std::cell::RefCell<Vec<LocalId>>,
     /// See [`plain::Context::unbound`].
     unbound: Vec<LocalId>,
+    /// The `let`s of a closure emitted so far (see `let_stmt`).
+    closure_lets: std::collections::BTreeSet<usize>,
 }
 
 /// What a pinned local's slot holds when its guard is made.
@@ -147,7 +149,7 @@ impl<'a> Emitter<'a> {
                 _ => local.name.clone(),
             })
             .collect();
-        Emitter { body, facts, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, contained: false, output: None, expect: None, emitted: Default::default(), assigned: Default::default(), unbound: Vec::new() }
+        Emitter { body, facts, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, contained: false, output: None, expect: None, emitted: Default::default(), assigned: Default::default(), unbound: Vec::new(), closure_lets: Default::default() }
     }
 
     // ---- entries ------------------------------------------------------------------------------
@@ -380,6 +382,20 @@ impl<'a> Emitter<'a> {
     // Output:
     //     let (a, __init_b) = init; <enter b's state>; let b = unsafe { InFrame::init(<b's slot>, __init_b) };
     fn let_stmt(&mut self, local: &Let, mode: Mode) -> Code {
+        // A closure is a new type each time its expression is written: emitted once per path
+        // into the code after a join (or a split loop), it would give one state field two
+        // types. Refused, with the rewrites that give it one type.
+        if let Some(Expr::Plain(plain)) = &local.init
+            && let syn::Expr::Closure(closure) = super::strip_parens(&plain.expr)
+            && local.ty.is_none()
+            && local.bindings.iter().any(|&b| self.layout.states.iter().any(|state| state.in_scope.contains(&b)))
+            && !self.closure_lets.insert(local as *const Let as usize)
+        {
+            let message = "unasync emits the code after an `.await` once per path that reaches it (after an `if`, `match` or loop with an `.await`), and a closure expression has a new type each time it is written, so this closure local, in scope at a later `.await`, would have two types; declare it before that `if`, `match` or loop, or give it one type: `let f: Box<dyn Fn(..) -> ..> = Box::new(|..| ..);`";
+            let span = syn::spanned::Spanned::span(closure);
+            let pat = &local.pat;
+            return Code { tokens: quote_spanned!(span=> let #pat = ::core::compile_error!(#message);), diverges: false };
+        }
         let init = match (&local.init, mode) {
             (Some(init), Mode::Resume(k)) if expr_has(init, k) => Some(self.expr(init, mode)),
             (Some(init), _) => match mode {
