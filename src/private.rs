@@ -277,6 +277,17 @@ impl<T> InFrame<T> {
         }
     }
 
+    /// `if let P = x` where `P` binds all of `x` by value: moved out (the flag cleared) when
+    /// `matches` says the pattern matches, else left in place.
+    ///
+    /// # Safety
+    /// It is initialised.
+    #[inline(always)]
+    pub unsafe fn take_if(&self, matches: impl FnOnce(&T) -> bool) -> Option<T> {
+        // SAFETY: guaranteed by the caller.
+        unsafe { if matches(&*self.value) { Some(self.take()) } else { None } }
+    }
+
     /// `x = value`: the old value is dropped if there is one.
     ///
     /// # Safety

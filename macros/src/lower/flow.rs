@@ -274,8 +274,12 @@ impl<'a> Graph<'a> {
                 for &consumed in consumes {
                     self.push(Ev::Use(moved_whole(consumed)));
                 }
+                // A local a `let` moves out whole flows its value into the bindings, not a
+                // borrow of itself (as a consuming `match` arm).
+                let binding_from: Vec<(LocalId, bool)> =
+                    cond_from.iter().map(|&(source, itself)| (source, itself && !consumes.contains(&source))).collect();
                 for &binding in bindings {
-                    self.push(Ev::Flow { from: cond_from.clone(), into: binding });
+                    self.push(Ev::Flow { from: binding_from.clone(), into: binding });
                     self.push(Ev::Init(binding));
                 }
                 let mut from = self.block(then);

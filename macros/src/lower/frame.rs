@@ -115,7 +115,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
             } else if shape.witnesses.contains(&local) && !layout.pinned(local) {
                 use_param(param);
                 let stands_for = match (body.locals[local].by_ref, body.locals[local].mutable) {
-                    (true, false) => quote!(::unasync::__private::SharedRef<#param>),
+                    (true, false) if layout.locals[local] == Placement::Unsaved => quote!(::unasync::__private::SharedRef<#param>),
                     _ => quote!(#param),
                 };
                 fields.push(quote!(#field: ::core::marker::PhantomData<#stands_for>));

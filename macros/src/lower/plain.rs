@@ -63,6 +63,9 @@ pub struct Context<'a> {
     pub contained: bool,
     /// The locals the emitted code assigns whole, recorded here.
     pub assigned: &'a std::cell::RefCell<Vec<LocalId>>,
+    /// Pinned bindings of a `match` arm whose guard is being emitted: not in their slot yet,
+    /// named by their binding (see `pinned_init_name`).
+    pub unbound: &'a [LocalId],
 }
 
 pub fn body_label() -> syn::Lifetime {
@@ -162,6 +165,10 @@ impl Handler for Rewrite<'_, '_> {
             self.cx.assigned.borrow_mut().push(local);
         }
         let name = &self.cx.names[local];
+        if self.cx.unbound.contains(&local) {
+            let binding = super::resume::pinned_init_name(name);
+            return Some(quote_spanned!(span=> #binding));
+        }
         match self.cx.layout.locals[local] {
             Placement::Pinned { flagged, .. } => {
                 if at.in_closure {

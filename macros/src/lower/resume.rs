@@ -98,6 +98,10 @@ pub struct Emitter<'a> {
     pub emitted: std::collections::BTreeSet<AwaitId>,
     /// The locals the code emitted so far assigns whole (see `statements`).
     assigned: std::cell::RefCell<Vec<LocalId>>,
+    /// See [`plain::Context::unbound`].
+    unbound: Vec<LocalId>,
+    /// The `let`s of a closure emitted so far (see `let_stmt`).
+    closure_lets: std::collections::BTreeSet<usize>,
 }
 
 /// What a pinned local's slot holds when its guard is made.
@@ -145,7 +149,7 @@ impl<'a> Emitter<'a> {
                 _ => local.name.clone(),
             })
             .collect();
-        Emitter { body, facts, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, contained: false, output: None, expect: None, emitted: Default::default(), assigned: Default::default() }
+        Emitter { body, facts, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, contained: false, output: None, expect: None, emitted: Default::default(), assigned: Default::default(), unbound: Vec::new(), closure_lets: Default::default() }
     }
 
     // ---- entries ------------------------------------------------------------------------------
@@ -378,6 +382,20 @@ impl<'a> Emitter<'a> {
     // Output:
     //     let (a, __init_b) = init; <enter b's state>; let b = unsafe { InFrame::init(<b's slot>, __init_b) };
     fn let_stmt(&mut self, local: &Let, mode: Mode) -> Code {
+        // A closure is a new type each time its expression is written: emitted once per path
+        // into the code after a join (or a split loop), it would give one state field two
+        // types. Refused, with the rewrites that give it one type.
+        if let Some(Expr::Plain(plain)) = &local.init
+            && let syn::Expr::Closure(closure) = super::strip_parens(&plain.expr)
+            && local.ty.is_none()
+            && local.bindings.iter().any(|&b| self.layout.states.iter().any(|state| state.in_scope.contains(&b)))
+            && !self.closure_lets.insert(local as *const Let as usize)
+        {
+            let message = "unasync emits the code after an `.await` once per path that reaches it (after an `if`, `match` or loop with an `.await`), and a closure expression has a new type each time it is written, so this closure local, in scope at a later `.await`, would have two types; declare it before that `if`, `match` or loop, or give it one type: `let f: Box<dyn Fn(..) -> ..> = Box::new(|..| ..);`";
+            let span = syn::spanned::Spanned::span(closure);
+            let pat = &local.pat;
+            return Code { tokens: quote_spanned!(span=> let #pat = ::core::compile_error!(#message);), diverges: false };
+        }
         let init = match (&local.init, mode) {
             (Some(init), Mode::Resume(k)) if expr_has(init, k) => Some(self.expr(init, mode)),
             (Some(init), _) => match mode {
@@ -454,12 +472,14 @@ impl<'a> Emitter<'a> {
         let variant = format_ident!("Suspend{}", k);
         let field = &self.layout.names.fields[local];
         let name = &self.names[local];
-        // A `ref` binding stands for its referent, without the borrow's lifetime (see
-        // `SharedRef`); `ref mut` for its referent itself (`&mut T` has `T`'s auto traits).
+        // A `ref` binding no state stores stands for its referent, without the borrow's
+        // lifetime (see `SharedRef`); `ref mut` for its referent itself (`&mut T` has `T`'s auto
+        // traits). Stored somewhere, its type parameter is the reference.
+        let unsaved = self.layout.locals[local] == Placement::Unsaved;
         let (function, value) = match (self.body.locals[local].by_ref, self.body.locals[local].mutable) {
-            (true, false) => (quote!(witness_ref), quote!(#name)),
-            (true, true) => (quote!(witness), quote!(&*#name)),
-            (false, _) => (quote!(witness), quote!(&#name)),
+            (true, false) if unsaved => (quote!(witness_ref), quote!(#name)),
+            (true, true) if unsaved => (quote!(witness), quote!(&*#name)),
+            _ => (quote!(witness), quote!(&#name)),
         };
         quote! {
             ::unasync::__private::#function(__state, #value, |__s| match __s {
@@ -584,7 +604,7 @@ impl<'a> Emitter<'a> {
                 let tokens = code.tokens;
                 Code { tokens: quote!(#label #tokens), diverges: code.diverges && !broken.get() }
             }
-            Expr::If { cond, bindings, then, otherwise, .. } => self.if_expr(cond, bindings, then, otherwise.as_deref(), mode),
+            Expr::If { cond, bindings, consumes, then, otherwise } => self.if_expr(cond, bindings, consumes, then, otherwise.as_deref(), mode),
             Expr::Match { scrutinee, scrutinee_local, arms } => self.match_expr(scrutinee, *scrutinee_local, arms, mode),
             Expr::Loop { label, body, .. } => self.loop_expr(label.as_ref(), body, mode),
             Expr::Break { label, value, span } => {
@@ -687,7 +707,7 @@ impl<'a> Emitter<'a> {
         Code::plain(fill_hole(code, hole.tokens))
     }
 
-    fn if_expr(&mut self, cond: &Expr, bindings: &[LocalId], then: &Block, otherwise: Option<&Expr>, mode: Mode) -> Code {
+    fn if_expr(&mut self, cond: &Expr, bindings: &[LocalId], consumes: &[LocalId], then: &Block, otherwise: Option<&Expr>, mode: Mode) -> Code {
         if let Mode::Resume(k) = mode {
             if block_has(then, k) {
                 // Resumed in the `then` branch: its `let` bindings come back, then the branch.
@@ -710,9 +730,17 @@ impl<'a> Emitter<'a> {
             }
         }
         let pinned: Vec<LocalId> = bindings.iter().copied().filter(|&b| self.layout.pinned(b)).collect();
+        // A pinned local that a `let` binds all of by value: moved out of its slot only when the
+        // pattern matches (its flag cleared), left in place otherwise.
+        let taken: Vec<(String, Ident)> = consumes
+            .iter()
+            .filter(|&&local| self.layout.flagged(local) && self.body.locals[local].kind != LocalKind::Temporary)
+            .map(|&local| (self.body.locals[local].name.to_string(), self.names[local].clone()))
+            .collect();
         let rename = |code: &Plain| {
             let mut code = code.clone();
             rename_condition(&mut code.expr, bindings, &self.names, &pinned, &self.renamed);
+            take_matching(&mut code.expr, &taken);
             code
         };
         let cond = match cond {
@@ -817,8 +845,11 @@ impl<'a> Emitter<'a> {
             for &binding in &arm.bindings {
                 prelude.extend(self.bind_pattern_local(binding));
             }
+            // The guard runs before the pinned bindings move into their slots.
             let guard = arm.guard.as_ref().map(|guard| {
+                self.unbound = pinned.clone();
                 let guard = self.plain(guard);
+                self.unbound.clear();
                 quote!(if #guard)
             });
             let body = self.expr(&arm.body, Mode::Forward);
@@ -898,6 +929,7 @@ impl<'a> Emitter<'a> {
             rematerialize: self.rematerialize,
             contained: self.contained,
             assigned: &self.assigned,
+            unbound: &self.unbound,
         };
         plain::rewrite(&cx, plain)
     }
@@ -1059,7 +1091,7 @@ pub fn flag_field(field: &Ident) -> Ident {
 }
 
 /// The name a pinned binding of a pattern is bound to before it moves into its frame slot.
-fn pinned_init_name(name: &Ident) -> Ident {
+pub fn pinned_init_name(name: &Ident) -> Ident {
     let name = super::layout::field_name(&name.to_string());
     Ident::new(&format!("__init_{name}"), Span::mixed_site())
 }
@@ -1098,6 +1130,56 @@ fn rename_condition(cond: &mut syn::Expr, bindings: &[LocalId], names: &[Ident],
         return;
     }
     walk(cond, &mut Renamer { bindings, names, pinned, renamed, index: 0 });
+}
+
+/// `let P = x` on a pinned local `x` that `P` binds all of by value:
+/// `let Some(P) = unsafe { x.take_if(|__v| matches!(*__v, P')) }`, `P'` being `P` without its
+/// bindings, so the local leaves its slot only when the pattern matches.
+fn take_matching(cond: &mut syn::Expr, taken: &[(String, Ident)]) {
+    if taken.is_empty() {
+        return;
+    }
+    match cond {
+        syn::Expr::Binary(binary) if matches!(binary.op, syn::BinOp::And(_)) => {
+            take_matching(&mut binary.left, taken);
+            take_matching(&mut binary.right, taken);
+        }
+        syn::Expr::Paren(paren) => take_matching(&mut paren.expr, taken),
+        syn::Expr::Let(binding) => {
+            let Some(name) = super::walk::local_name(super::strip_parens(&binding.expr)) else { return };
+            let Some((_, slot)) = taken.iter().find(|(written, _)| *written == name) else { return };
+            if !super::walk::binds_by_value(&binding.pat) {
+                return;
+            }
+            let pat = &binding.pat;
+            let mut test = (**pat).clone();
+            struct Unbind;
+            impl syn::visit_mut::VisitMut for Unbind {
+                fn visit_pat_mut(&mut self, pat: &mut syn::Pat) {
+                    if let syn::Pat::Ident(ident) = pat
+                        && ident.by_ref.is_none()
+                        && (ident.subpat.is_some() || ident.mutability.is_some() || super::walk::is_binding_name(&ident.ident))
+                    {
+                        *pat = match ident.subpat.take() {
+                            Some((_, sub)) => *sub,
+                            None => syn::Pat::Wild(syn::PatWild { attrs: Vec::new(), underscore_token: Default::default() }),
+                        };
+                        self.visit_pat_mut(pat);
+                        return;
+                    }
+                    syn::visit_mut::visit_pat_mut(self, pat);
+                }
+            }
+            syn::visit_mut::VisitMut::visit_pat_mut(&mut Unbind, &mut test);
+            let scrutinee: syn::Expr = syn::Expr::Verbatim(quote! {
+                unsafe { #slot.take_if(|__v| ::core::matches!(*__v, #test)) }
+            });
+            let new_pat: syn::Pat = syn::parse_quote!(::core::option::Option::Some(#pat));
+            binding.pat = Box::new(new_pat);
+            binding.expr = Box::new(scrutinee);
+        }
+        _ => {}
+    }
 }
 
 /// Gives each binding of a pattern, in order, its emitted name: `__init_x` for a pinned local

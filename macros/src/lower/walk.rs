@@ -431,8 +431,15 @@ impl<'r, H: Handler> Walk<'r, H> {
             }
             // The move by the pattern is the `if`'s or `while`'s (in the branch that matched).
             Expr::Let(binding) => {
-                let ctx = if is_place_expr(&binding.expr) { Ctx::Borrow } else { Ctx::Value };
+                let place = is_place_expr(&binding.expr);
+                let ctx = if place { Ctx::Borrow } else { Ctx::Value };
+                // A pattern that binds all of a place by value moves (or copies) its parts into
+                // the bindings: they hold no borrow of the local it is part of.
+                let part = place && binds_by_value(&binding.pat) && projects_local(&binding.expr);
+                let part = self.at.part || part;
+                let before = std::mem::replace(&mut self.at.part, part);
                 self.expr(&mut binding.expr, ctx);
+                self.at.part = before;
             }
             Expr::Match(matching) => {
                 let place = is_place_expr(&matching.expr);
