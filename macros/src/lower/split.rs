@@ -145,9 +145,8 @@ impl Builder {
             } else {
                 borrowed = self.hoist_value(&borrowed)?.0;
             }
-            let mutability = &reference.mutability;
-            let and = &reference.and_token;
-            return Ok(SynExpr::Verbatim(quote!(#and #mutability #borrowed)));
+            // A reference expression, not tokens: the walk sees the hidden local it names.
+            return Ok(SynExpr::Reference(syn::ExprReference { expr: Box::new(borrowed), ..reference.clone() }));
         }
         if role == Operand::Place && is_projection(child) {
             let mut place = child.clone();
