@@ -38,6 +38,8 @@ pub struct Builder {
     pub(super) recursive_name: Option<proc_macro2::Ident>,
     /// The recursive calls lowered through `Recursion`, as `(callee, argument count)`.
     pub(super) recursive_calls: Vec<(syn::Expr, usize)>,
+    /// The `format!` being lowered was put in its own `let` already (see `split_macro`).
+    pub(super) format_scoped: bool,
 }
 
 pub fn build(function: &AsyncFn, signature: &Signature) -> syn::Result<Body> {
@@ -52,6 +54,7 @@ pub fn build(function: &AsyncFn, signature: &Signature) -> syn::Result<Body> {
         loop_depth: 0,
         recursive_name: crate::recursion::recursive_name(function).cloned(),
         recursive_calls: Vec::new(),
+        format_scoped: false,
     };
     let mut params = Vec::new();
     let mut stmts = Vec::new();

@@ -311,6 +311,14 @@ impl Builder {
         if name == "matches" {
             return self.expr(&matches_as_match(mac)?);
         }
+        // rustc's `format!` is `{ let res = fmt::format(format_args!(..)); res }`: the
+        // temporaries of its arguments end with that `let`, before the code around it goes on.
+        if name == "format" && !std::mem::take(&mut self.format_scoped) {
+            self.format_scoped = true;
+            let res = proc_macro2::Ident::new("__unasync_format", proc_macro2::Span::mixed_site());
+            let scoped: SynExpr = syn::parse_quote_spanned! {mac.span()=> { let #res = #mac; #res } };
+            return self.expr(&scoped);
+        }
         let parser = syn::punctuated::Punctuated::<SynExpr, syn::Token![,]>::parse_terminated;
         let supported = matches!(
             name.as_str(),
