@@ -555,3 +555,11 @@ pub fn recursion_is_this_future<F>(_this: &F, _call: F) {}
 unsafe impl<Output> Send for Recursion<Output> {}
 // SAFETY: as for `Send`.
 unsafe impl<Output> Sync for Recursion<Output> {}
+
+/// `tail` with `kept` as a temporary of the expression, made before the temporaries of `tail`:
+/// the hoisted temporaries of a block's tail resumed after its last `.await` (rustc drops them
+/// where it drops that tail's temporaries, by the user's edition).
+#[inline(always)]
+pub fn keep<K, T>(_kept: &K, tail: T) -> T {
+    tail
+}

@@ -38,6 +38,8 @@ pub struct Builder {
     pub(super) recursive_name: Option<proc_macro2::Ident>,
     /// The recursive calls lowered through `Recursion`, as `(callee, argument count)`.
     pub(super) recursive_calls: Vec<(syn::Expr, usize)>,
+    /// The `format!` being lowered was put in its own `let` already (see `split_macro`).
+    pub(super) format_scoped: bool,
 }
 
 pub fn build(function: &AsyncFn, signature: &Signature) -> syn::Result<Body> {
@@ -52,6 +54,7 @@ pub fn build(function: &AsyncFn, signature: &Signature) -> syn::Result<Body> {
         loop_depth: 0,
         recursive_name: crate::recursion::recursive_name(function).cloned(),
         recursive_calls: Vec::new(),
+        format_scoped: false,
     };
     let mut params = Vec::new();
     let mut stmts = Vec::new();
@@ -86,12 +89,12 @@ pub fn build(function: &AsyncFn, signature: &Signature) -> syn::Result<Body> {
             }
         }
     }
-    let mut body = builder.block(&function.block, BlockKind::User)?;
-    // The parameters' scope is the whole body: declared before the user's first statement.
-    stmts.append(&mut body.stmts);
-    root_locals.append(&mut body.locals);
-    body.stmts = stmts;
-    body.locals = root_locals;
+    let user = builder.block(&function.block, BlockKind::User)?;
+    // As rustc's lowering (`{ let <param> = <param>; ..; drop-temps { <body> } }`): the
+    // parameters are declared in a block of the expansion around the user's block, whose tail's
+    // temporaries end with it (after its locals in edition 2021), before the parameters.
+    stmts.push(Stmt::Expr { expr: Expr::Block(user), semi: false });
+    let body = Block { stmts, span: Span::call_site(), locals: root_locals, kind: BlockKind::Parameters };
     Ok(Body { locals: builder.locals, awaits: builder.awaits, params, block: body, recursive_calls: builder.recursive_calls })
 }
 

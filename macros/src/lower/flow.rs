@@ -24,6 +24,10 @@ pub struct Facts {
     /// Per suspension point: the locals in scope there, outermost scope first, each scope in
     /// declaration order (reversed, rustc's drop order).
     pub in_scope: Vec<Vec<LocalId>>,
+    /// The same in edition 2021's order, where it differs: the temporaries hoisted from a
+    /// block's tail outlive the block's locals (and those of the blocks whose tail it is), as
+    /// temporaries of the enclosing statement.
+    pub in_scope_2021: Vec<Option<Vec<LocalId>>>,
     /// Per suspension point and local (by position in `in_scope`): initialised on some path.
     pub maybe_init: Vec<Set>,
     /// Moved, or not yet given a value, on some path.
@@ -111,7 +115,15 @@ struct Graph<'a> {
     targets: Vec<Target>,
     /// Locals of the open scopes, outermost first.
     scopes: Vec<Vec<LocalId>>,
+    /// Per open scope: where edition 2021 puts its locals if it holds a block tail's hoisted
+    /// temporaries (before the locals of that scope: the statement's, see `Facts::in_scope_2021`),
+    /// and the scope its own tail's temporaries would go before.
+    hosts: Vec<(Option<usize>, usize)>,
+    /// Evaluating the tail of the innermost block, outside any scope that ends temporaries
+    /// (a branch, a loop body, a condition, a statement).
+    in_tail: bool,
     in_scope: Vec<Vec<LocalId>>,
+    in_scope_2021: Vec<Option<Vec<LocalId>>>,
 }
 
 impl<'a> Graph<'a> {
@@ -245,6 +257,7 @@ impl<'a> Graph<'a> {
                 self.push(Ev::Flow { from, into: awaitee });
                 self.push(Ev::Suspend(*id));
                 self.in_scope[*id] = self.scopes.iter().flatten().copied().collect();
+                self.in_scope_2021[*id] = self.order_2021();
                 // The output may hold what the awaitee borrowed.
                 vec![(awaitee, false)]
             }
@@ -265,12 +278,14 @@ impl<'a> Graph<'a> {
                 from
             }
             Expr::If { cond, bindings, consumes, then, otherwise } => {
+                // The condition and the branches end their temporaries themselves.
+                let in_tail = std::mem::replace(&mut self.in_tail, false);
                 let cond_from = self.expr(cond);
                 let start = self.current;
                 let join = self.node();
                 self.current = self.node();
                 self.edge(start, self.current);
-                self.scopes.push(bindings.clone());
+                self.push_scope(bindings.clone());
                 for &consumed in consumes {
                     self.push(Ev::Use(moved_whole(consumed)));
                 }
@@ -292,17 +307,20 @@ impl<'a> Graph<'a> {
                 }
                 self.edge(self.current, join);
                 self.current = join;
+                self.in_tail = in_tail;
                 from
             }
             Expr::Match { scrutinee, scrutinee_local, arms } => {
                 let scrutinee_from = self.expr(scrutinee);
+                // The arms end their temporaries themselves.
+                let in_tail = std::mem::replace(&mut self.in_tail, false);
                 let start = self.current;
                 let join = self.node();
                 let mut from = Vec::new();
                 for arm in arms {
                     self.current = self.node();
                     self.edge(start, self.current);
-                    self.scopes.push(arm.bindings.clone());
+                    self.push_scope(arm.bindings.clone());
                     // A pattern that binds all of a local by value moves it into the bindings,
                     // with what it borrowed; any other pattern borrows it.
                     let arm_from = match (scrutinee_local, arm.consumes) {
@@ -330,6 +348,7 @@ impl<'a> Graph<'a> {
                     self.edge(self.current, join);
                 }
                 self.current = join;
+                self.in_tail = in_tail;
                 from
             }
             Expr::Loop { label, body, .. } => {
@@ -339,7 +358,9 @@ impl<'a> Graph<'a> {
                 self.targets.push(Target { label: label.as_ref().map(|l| l.name.ident.to_string()), is_loop: true, break_to: after, continue_to: Some(head), depth: self.scopes.len() });
                 self.current = head;
                 self.then();
+                let in_tail = std::mem::replace(&mut self.in_tail, false);
                 self.block(body);
+                self.in_tail = in_tail;
                 self.edge(self.current, head);
                 self.targets.pop();
                 self.current = after;
@@ -396,6 +417,7 @@ impl<'a> Graph<'a> {
                 Vec::new()
             }
             Expr::Lazy { left, right, .. } => {
+                let in_tail = std::mem::replace(&mut self.in_tail, false);
                 self.expr(left);
                 let start = self.current;
                 let join = self.node();
@@ -405,15 +427,31 @@ impl<'a> Graph<'a> {
                 self.expr(right);
                 self.edge(self.current, join);
                 self.current = join;
+                self.in_tail = in_tail;
                 Vec::new()
             }
         }
     }
 
     fn block(&mut self, block: &Block) -> Vec<(LocalId, bool)> {
+        // In edition 2021 the temporaries of a block's tail end with those of the expression the
+        // block is part of: a tail of the enclosing block too, up to a statement.
+        let index = self.scopes.len();
+        let chain = match self.hosts.last() {
+            Some(&(_, parent)) if self.in_tail => parent,
+            _ => index,
+        };
+        let host = (block.kind == BlockKind::TailTemporaries).then_some(chain);
+        self.hosts.push((host, chain));
         self.scopes.push(Vec::new());
+        let outer_tail = self.in_tail;
         let mut from = Vec::new();
-        for stmt in &block.stmts {
+        let count = block.stmts.len();
+        for (position, stmt) in block.stmts.iter().enumerate() {
+            // The tail of the parameters' block is the user's block, whose temporaries end there.
+            self.in_tail = position + 1 == count
+                && matches!(stmt, Stmt::Expr { semi: false, .. })
+                && block.kind != BlockKind::Parameters;
             match stmt {
                 Stmt::Let(local) => self.let_stmt(local),
                 Stmt::Expr { expr, semi } => {
@@ -429,8 +467,29 @@ impl<'a> Graph<'a> {
                 }
             }
         }
+        self.in_tail = outer_tail;
         self.end_scope();
         from
+    }
+
+    /// The locals in scope in edition 2021's order (see `Facts::in_scope_2021`), if it differs.
+    fn order_2021(&self) -> Option<Vec<LocalId>> {
+        let moved = |scope: usize| matches!(self.hosts[scope].0, Some(host) if host < scope && !self.scopes[scope].is_empty());
+        if !(0..self.scopes.len()).any(moved) {
+            return None;
+        }
+        let mut order = Vec::new();
+        for (index, scope) in self.scopes.iter().enumerate() {
+            for later in index..self.scopes.len() {
+                if moved(later) && self.hosts[later].0 == Some(index) {
+                    order.extend(self.scopes[later].iter().copied());
+                }
+            }
+            if !moved(index) {
+                order.extend(scope.iter().copied());
+            }
+        }
+        Some(order)
     }
 
     fn let_stmt(&mut self, local: &Let) {
@@ -471,7 +530,14 @@ impl<'a> Graph<'a> {
         }
     }
 
+    /// A scope of pattern bindings (of `if let`, a `match` arm).
+    fn push_scope(&mut self, locals: Vec<LocalId>) {
+        self.hosts.push((None, self.scopes.len()));
+        self.scopes.push(locals);
+    }
+
     fn end_scope(&mut self) {
+        self.hosts.pop();
         let scope = self.scopes.pop().expect("scope");
         for &local in scope.iter().rev() {
             self.push(Ev::Dead(local));
@@ -501,13 +567,16 @@ pub fn analyse(body: &Body) -> Facts {
         exit: 0,
         targets: Vec::new(),
         scopes: Vec::new(),
+        hosts: Vec::new(),
+        in_tail: false,
         in_scope: vec![Vec::new(); body.awaits.len()],
+        in_scope_2021: vec![None; body.awaits.len()],
     };
     let entry = graph.node();
     graph.exit = graph.node();
     graph.current = entry;
     // The parameters are declared by the body's first statements.
-    graph.scopes.push(Vec::new());
+    graph.push_scope(Vec::new());
     graph.block(&body.block);
     let exit = graph.exit;
     graph.edge(graph.current, exit);
@@ -517,6 +586,7 @@ pub fn analyse(body: &Body) -> Facts {
     let moved_somewhere = collect(body, size, |u| matches!(u.kind, UseKind::Move | UseKind::ConsumingCall | UseKind::Opaque));
     let nodes = graph.nodes;
     let in_scope = graph.in_scope;
+    let in_scope_2021 = graph.in_scope_2021;
 
     // Forward: (maybe-init, maybe-moved, borrows per local), at the entry of each node.
     let empty = || (Set::new(size), Set::new(size), vec![Set::new(size); size]);
@@ -609,7 +679,7 @@ pub fn analyse(body: &Body) -> Facts {
         maybe_moved.push(moved);
         borrowed.push(across);
     }
-    Facts { in_scope, maybe_init, maybe_moved, live: live_at_suspend, borrowed, raw_address, moved_somewhere, reachable }
+    Facts { in_scope, in_scope_2021, maybe_init, maybe_moved, live: live_at_suspend, borrowed, raw_address, moved_somewhere, reachable }
 }
 
 fn collect(body: &Body, size: usize, keep: impl Fn(&Use) -> bool) -> Set {

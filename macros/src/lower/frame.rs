@@ -160,7 +160,8 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
             unsafe fn state(this: *mut Self) -> *mut Self::State { #state_of }
         }
     };
-    let drop_impl = drop_impl(body, &emitter.emitted, layout, state, &frame_type, &frame_generics, has_prefix);
+    let (drop_impl, drop_by_edition) = drop_impl(body, &emitter.emitted, layout, state, &frame_type, &frame_generics, has_prefix);
+    let edition = (drop_by_edition || emitter.names_edition.get()).then(|| edition_probe(function));
 
     let resume = resume_label();
     let output_annotation = signature.output.as_ref().map(|output| quote!(-> ::core::task::Poll<#output>));
@@ -208,6 +209,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
             #shadow
             #(#function_items)*
             #expect_fn
+            #edition
             #[allow(non_camel_case_types, dead_code, clippy::large_enum_variant)]
             enum #state<#(#state_params),*> {
                 Unresumed { #(#unresumed_fields,)* },
@@ -300,7 +302,9 @@ fn param_value(signature: &Signature, body: &Body, local: LocalId) -> TokenStrea
 //     } } }
 // Dropping the future drops what its state holds, in rustc's order, the pinned locals among
 // the others.
-fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &Ident, frame_type: &TokenStream, generics: &TokenStream, has_prefix: bool) -> TokenStream {
+fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &Ident, frame_type: &TokenStream, generics: &TokenStream, has_prefix: bool) -> (TokenStream, bool) {
+    let edition_2024 = edition_2024();
+    let mut by_edition = false;
     let names = &layout.names;
     let state_place = if has_prefix { quote!(&mut self.__state) } else { quote!(self) };
     let drop_local = |local: LocalId| -> TokenStream {
@@ -332,29 +336,44 @@ fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &
     let unresumed_fields: Vec<&Ident> = body.params.iter().filter(|&&p| !layout.pinned(p)).map(|&p| &names.fields[p]).collect();
     // Never polled: the parameters go in declaration order, as rustc's captured upvars do.
     let unresumed_drops: Vec<TokenStream> = body.params.iter().map(|&p| drop_local(p)).collect();
-    let suspended = layout.states.iter().enumerate().filter(|(k, _)| emitted.contains(k)).map(|(k, shape)| {
+    let suspended: Vec<TokenStream> = layout.states.iter().enumerate().filter(|(k, _)| emitted.contains(k)).map(|(k, shape)| {
         let variant = format_ident!("Suspend{}", k);
         let mut fields = vec![quote!(__awaitee)];
-        let mut drops = vec![quote!(__awaitee.assume_init_drop();)];
+        let drops_in = |order: &[LocalId]| -> Vec<TokenStream> {
+            let mut drops = vec![quote!(__awaitee.assume_init_drop();)];
+            for &local in order.iter().rev() {
+                if shape.saved.contains(&local) || layout.pinned(local) {
+                    drops.push(drop_local(local));
+                }
+            }
+            drops
+        };
         for &local in shape.in_scope.iter().rev() {
             let field = &names.fields[local];
             if shape.saved.contains(&local) {
                 fields.push(quote!(#field));
-                drops.push(drop_local(local));
-            } else if layout.pinned(local) {
-                if shape.pinned.contains(&local) {
-                    fields.push(quote!(#field));
-                    if layout.flagged(local) {
-                        let flag = flag_field(field);
-                        fields.push(quote!(#flag));
-                    }
+            } else if shape.pinned.contains(&local) {
+                fields.push(quote!(#field));
+                if layout.flagged(local) {
+                    let flag = flag_field(field);
+                    fields.push(quote!(#flag));
                 }
-                drops.push(drop_local(local));
             }
         }
-        quote!(#state::#variant { #(#fields,)* .. } => { #(#drops)* })
-    });
-    quote! {
+        let drops = drops_in(&shape.in_scope);
+        let drops_2021 = shape.in_scope_2021.as_deref().map(drops_in).filter(|other| other.iter().map(ToString::to_string).ne(drops.iter().map(ToString::to_string)));
+        match drops_2021 {
+            // The temporaries of a block's tail end after its locals in edition 2021.
+            Some(drops_2021) => {
+                by_edition = true;
+                quote! {
+                    #state::#variant { #(#fields,)* .. } => if #edition_2024 { #(#drops)* } else { #(#drops_2021)* }
+                }
+            }
+            None => quote!(#state::#variant { #(#fields,)* .. } => { #(#drops)* }),
+        }
+    }).collect();
+    let tokens = quote! {
         impl<#generics> ::core::ops::Drop for #frame_type {
             fn drop(&mut self) {
                 // SAFETY: the future is not running: its state says exactly what is live, and
@@ -368,7 +387,29 @@ fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &
                 }
             }
         }
-    }
+    };
+    (tokens, by_edition)
+}
+
+// Output:
+//     macro_rules! __unasync_edition_2024 { ($e:expr) => { true }; ($($t:tt)*) => { false } }
+//     const __UNASYNC_EDITION_2024: bool = __unasync_edition_2024!(const {});
+// rustc's temporary scopes differ between editions 2021 and 2024 (a block's tail, an `if let`
+// scrutinee), and a proc macro is not told the edition. A `macro_rules!` parses its fragments by
+// the edition of its definition's spans, here the user's body's: `const {}` is an `expr` in
+// edition 2024 only.
+fn edition_probe(function: &AsyncFn) -> TokenStream {
+    let span = function.block.brace_token.span.open();
+    let probe = quote_spanned! {span=>
+        macro_rules! __unasync_edition_2024 { ($e:expr) => { true }; ($($t:tt)*) => { false } }
+    };
+    let edition_2024 = edition_2024();
+    quote!(#probe const #edition_2024: bool = __unasync_edition_2024!(const {});)
+}
+
+/// Whether the user's code is edition 2024 (see [`edition_probe`]).
+pub fn edition_2024() -> Ident {
+    Ident::new("__UNASYNC_EDITION_2024", proc_macro2::Span::call_site())
 }
 
 /// The body as the user wrote it, in a branch that never runs, so rustc checks it exactly as it

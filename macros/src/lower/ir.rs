@@ -93,6 +93,9 @@ pub enum BlockKind {
     TailTemporaries,
     /// The user's `unsafe { .. }` block containing an `.await`.
     Unsafe,
+    /// The body's outermost block: the parameters, then the user's block as its tail (whose
+    /// temporaries end with it, as in rustc's lowering).
+    Parameters,
 }
 
 pub enum Stmt {

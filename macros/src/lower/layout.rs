@@ -63,6 +63,8 @@ pub struct State {
     pub witnesses: Vec<LocalId>,
     /// Every local in scope, in declaration order (outermost scope first).
     pub in_scope: Vec<LocalId>,
+    /// The same in edition 2021's order, where it differs (see `Facts::in_scope_2021`).
+    pub in_scope_2021: Option<Vec<LocalId>>,
     /// Pinned locals in scope here that may hold no value (their flag decides the drop).
     pub maybe_moved: Vec<LocalId>,
 }
@@ -182,9 +184,10 @@ pub fn layout(body: &Body, facts: &Facts) -> Layout {
         .map(|(k, scope)| {
             if !facts.reachable[k] {
                 // No path reaches it: the variant holds nothing.
-                return State { saved: Vec::new(), pinned: Vec::new(), witnesses: Vec::new(), in_scope: Vec::new(), maybe_moved: Vec::new() };
+                return State { saved: Vec::new(), pinned: Vec::new(), witnesses: Vec::new(), in_scope: Vec::new(), in_scope_2021: None, maybe_moved: Vec::new() };
             }
-            let mut state = State { saved: Vec::new(), pinned: Vec::new(), witnesses: Vec::new(), in_scope: scope.clone(), maybe_moved: Vec::new() };
+            let in_scope_2021 = facts.in_scope_2021[k].clone();
+            let mut state = State { saved: Vec::new(), pinned: Vec::new(), witnesses: Vec::new(), in_scope: scope.clone(), in_scope_2021, maybe_moved: Vec::new() };
             for &local in scope {
                 match locals[local] {
                     Placement::Pinned { home, flagged } => {

@@ -59,6 +59,15 @@ pub struct Context<'a> {
     pub resolve: &'a dyn Fn(&str) -> Option<LocalId>,
     /// A block's tail: its hoisted temporaries are moved back into temporaries (`{ __temp0 }`).
     pub rematerialize: bool,
+    /// The same for a pinned temporary's guard: the code emitted suspends no more.
+    pub rematerialize_pinned: bool,
+    /// The block's poison guard (`__poison`) is still to go into the first of those temporaries:
+    /// in edition 2021 they outlive the block, and the variant holding them must stay.
+    pub poison: &'a std::cell::Cell<bool>,
+    /// Set when the emitted code names the edition (see `frame::edition_probe`).
+    pub names_edition: &'a std::cell::Cell<bool>,
+    /// The hoisted temporaries moved back into temporaries, recorded here.
+    pub named: &'a std::cell::RefCell<Vec<LocalId>>,
     /// A statement whose value is discarded: the borrows it makes end with it.
     pub contained: bool,
     /// The locals the emitted code assigns whole, recorded here.
@@ -190,6 +199,19 @@ impl Handler for Rewrite<'_, '_> {
                 }
                 let trivially_dropped = self.cx.body.locals[local].trivially_dropped;
                 let by_guard = !flagged && self.once[local] && (at.owned || self.cx.contained);
+                // A temporary of a block's tail: its guard goes back into a temporary (see
+                // `Context::rematerialize`), which drops the local where rustc drops it. Reached
+                // through the guard's `Deref`: no borrow of it outlives that temporary.
+                if self.cx.rematerialize_pinned && !flagged && self.cx.body.locals[local].kind == LocalKind::Temporary {
+                    self.cx.named.borrow_mut().push(local);
+                    if self.cx.poison.replace(false) {
+                        self.cx.names_edition.set(true);
+                        let edition_2024 = super::frame::edition_2024();
+                        let poison = quote!(__poison);
+                        return Some(quote_spanned!(span=> (*({ (#name, if #edition_2024 { ::core::option::Option::None } else { ::core::option::Option::Some(#poison) }) }).0)));
+                    }
+                    return Some(quote_spanned!(span=> (*({ #name }))));
+                }
                 Some(match kind {
                     UseKind::Borrow | UseKind::BorrowMut if by_guard => quote_spanned!(span=> (*#name)),
                     UseKind::Move if trivially_dropped && by_guard => quote_spanned!(span=> (*#name)),
@@ -212,6 +234,7 @@ impl Handler for Rewrite<'_, '_> {
                 })
             }
             _ if self.cx.rematerialize && self.cx.body.locals[local].kind == LocalKind::Temporary && !at.in_closure => {
+                self.cx.named.borrow_mut().push(local);
                 Some(quote_spanned!(span=> ({ #name })))
             }
             // `self`, and a local renamed (it is shadowed where it must be saved).

@@ -86,6 +86,15 @@ pub struct Emitter<'a> {
     suspensions: std::collections::BTreeSet<AwaitId>,
     /// Emitting a block's tail whose hoisted temporaries go back into temporaries.
     rematerialize: bool,
+    /// The same for the temporaries pinned in the frame (their guards).
+    rematerialize_pinned: bool,
+    /// The poison guard of this block may still go into a rematerialized temporary.
+    poison_bundle: std::cell::Cell<bool>,
+    /// The emitted code named the edition (see `frame::edition_probe`).
+    pub names_edition: std::cell::Cell<bool>,
+    /// The hoisted temporaries the plain code emitted for a block's tail moved back into
+    /// temporaries (see `plain::Context::named`).
+    named_temporaries: std::cell::RefCell<Vec<LocalId>>,
     /// Emitting plain code whose borrows end with it: a statement whose value is discarded
     /// (not an awaitee, which the state keeps).
     contained: bool,
@@ -149,7 +158,7 @@ impl<'a> Emitter<'a> {
                 _ => local.name.clone(),
             })
             .collect();
-        Emitter { body, facts, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, contained: false, output: None, expect: None, emitted: Default::default(), assigned: Default::default(), unbound: Vec::new(), closure_lets: Default::default() }
+        Emitter { body, facts, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, rematerialize_pinned: false, poison_bundle: Default::default(), names_edition: Default::default(), named_temporaries: Default::default(), contained: false, output: None, expect: None, emitted: Default::default(), assigned: Default::default(), unbound: Vec::new(), closure_lets: Default::default() }
     }
 
     // ---- entries ------------------------------------------------------------------------------
@@ -217,19 +226,25 @@ impl<'a> Emitter<'a> {
         self.scopes = vec![Vec::new()];
         self.guards = vec![vec![Guard::Unwind]];
         self.jumps.clear();
-        let label = body_label();
         // The declared output is the body's expected type, as natively (`Box::new(5)` in
         // `-> Box<dyn Display>`).
         let output = self.output.as_ref().map(|output| quote!(: #output));
         let expect = self.expect.clone();
-        let contents = self.contents(&self.body.block, mode, true);
-        // The body's own braces: rustc drops its tail's temporaries by the user's edition.
-        // (Inside the labeled block: a label over the braces would give them the expansion's
-        // edition.)
-        let mut braces = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, contents.tokens);
-        braces.set_span(self.body.block.span);
+        // The parameters, then the user's block with its own braces (rustc drops its tail's
+        // temporaries by the user's edition); the labeled block is the expansion's, whose tail's
+        // temporaries end with it, before the parameters, as rustc's `drop-temps`.
+        let contents = self.contents(&self.body.block, mode, true).tokens;
+        // Its label and braces are located at the user's (rustc's messages point at the body's
+        // end), with the expansion's edition (2024 tail temporaries).
+        let user_span = match self.body.block.stmts.last() {
+            Some(Stmt::Expr { expr: Expr::Block(user), .. }) => user.span,
+            _ => self.body.block.span,
+        };
+        let mut braces = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, contents);
+        braces.set_span(Span::call_site().located_at(user_span));
+        let label = syn::Lifetime::new("'__body", Span::mixed_site().located_at(user_span));
         quote! {
-            let __returned #output = #expect(#label: { #braces });
+            let __returned #output = #expect(#label: #braces);
             return __unwind.complete(__returned);
         }
     }
@@ -247,13 +262,17 @@ impl<'a> Emitter<'a> {
         {
             let mut stmts: Vec<&Stmt> = block.stmts[..block.stmts.len() - 1].iter().collect();
             stmts.extend(tail.stmts.iter());
-            return self.statements(&stmts, block, mode, root, true);
+            return self.statements(&stmts, block, mode, root, Some(&tail.locals));
         }
         let stmts: Vec<&Stmt> = block.stmts.iter().collect();
-        self.statements(&stmts, block, mode, root, false)
+        self.statements(&stmts, block, mode, root, None)
     }
 
-    fn statements(&mut self, stmts: &[&Stmt], _block: &Block, mode: Mode, root: bool, rematerialize: bool) -> Code {
+    fn statements(&mut self, stmts: &[&Stmt], _block: &Block, mode: Mode, root: bool, hoisted: Option<&[LocalId]>) -> Code {
+        let rematerialize = hoisted.is_some();
+        // A block inside a statement: the statement's own code around it is emitted after.
+        let outer = (self.rematerialize, self.rematerialize_pinned, self.poison_bundle.get());
+        let outer_named = std::mem::take(&mut *self.named_temporaries.borrow_mut());
         self.scopes.push(Vec::new());
         self.guards.push(Vec::new());
         // Declarations without a value (`let x;`), kept only if the code after them names the
@@ -290,6 +309,38 @@ impl<'a> Emitter<'a> {
         for (index, stmt) in stmts.iter().enumerate().skip(start) {
             let mode = if index == start { mode } else { Mode::Forward };
             self.rematerialize = rematerialize && index == last;
+            // A pinned temporary's guard can go back into a temporary only where the code emitted
+            // for the statement suspends no more (a suspension forgets the guards).
+            // In edition 2021 that temporary outlives the block's locals, and the poison guard
+            // of the variant holding it (see `enter_early`) must outlive it: declared in this
+            // block, it goes into the first such temporary (see `plain::Context::poison`).
+            let poison_here = self.guards.last().is_some_and(|g| g.contains(&Guard::Poison));
+            let suspends_no_more = (0..self.body.awaits.len()).all(|j| matches!(mode, Mode::Resume(k) if k == j) || !stmt_has(stmt, j));
+            self.rematerialize_pinned = self.rematerialize && (poison_here || !self.poison_in_scope()) && suspends_no_more;
+            self.poison_bundle.set(self.rematerialize_pinned && poison_here);
+            // Resumed in the tail: the hoisted temporaries it no longer names (see `keep_tail`).
+            let keep = match (mode, stmt, hoisted) {
+                (Mode::Resume(k), Stmt::Expr { semi: false, .. }, Some(hoisted)) if self.rematerialize && suspends_no_more => {
+                    let declared: Vec<LocalId> = stmts[..start].iter().filter_map(|s| match s {
+                        Stmt::Let(local) => Some(local.bindings.clone()),
+                        _ => None,
+                    }).flatten().collect();
+                    let kept: Vec<LocalId> = hoisted.iter().copied().filter(|&l| {
+                        declared.contains(&l)
+                            && self.body.locals[l].kind == LocalKind::Temporary
+                            && match self.layout.locals[l] {
+                                Placement::Pinned { flagged, .. } => !flagged && self.rematerialize_pinned,
+                                _ => self.layout.states[k].saved.contains(&l),
+                            }
+                    }).collect();
+                    // The poison guard goes into the first temporary of the tail: the others
+                    // end before it.
+                    let poison = kept.iter().any(|&l| self.layout.pinned(l)) && self.poison_bundle.replace(false);
+                    Some((kept, poison))
+                }
+                _ => None,
+            };
+            self.named_temporaries.borrow_mut().clear();
             let deferred = match stmt {
                 Stmt::Let(Let { init: None, bindings, .. }) if bindings.len() == 1 && !self.layout.pinned(bindings[0]) => {
                     Some(bindings[0])
@@ -297,8 +348,15 @@ impl<'a> Emitter<'a> {
                 _ => None,
             };
             let mark = self.assigned.borrow().len();
-            let code = self.stmt(stmt, mode);
+            let mut code = self.stmt(stmt, mode);
+            if let Some((kept, poison)) = keep
+                && !code.diverges
+            {
+                code.tokens = self.keep_tail(&kept, poison, code.tokens);
+            }
             self.rematerialize = false;
+            self.rematerialize_pinned = false;
+            self.poison_bundle.set(false);
             parts.push((code.tokens, deferred));
             marks.push(mark);
             if code.diverges {
@@ -306,6 +364,9 @@ impl<'a> Emitter<'a> {
                 break;
             }
         }
+        (self.rematerialize, self.rematerialize_pinned) = (outer.0, outer.1);
+        self.poison_bundle.set(outer.2);
+        self.named_temporaries.borrow_mut().extend(outer_named);
         self.scopes.pop();
         self.guards.pop();
         // A declaration without a value is kept if the code after it (in this block, in this
@@ -515,6 +576,26 @@ impl<'a> Emitter<'a> {
         self.declare_name(local);
         self.guards.last_mut().expect("scope").push(Guard::Local(local));
         out
+    }
+
+    // Input: the tail of a block, resumed after its last `.await`, whose hoisted temporaries
+    // `__temp0`, `__temp1` it no longer names
+    // Output:
+    //     ::unasync::__private::keep(&(__temp1, __temp0, <the poison guard in edition 2021>), <tail>)
+    // They are temporaries of the tail again, made before its own: rustc drops them after those,
+    // where the user's edition drops a tail's temporaries (after the block's locals in 2021).
+    fn keep_tail(&mut self, kept: &[LocalId], poison: bool, tail: TokenStream) -> TokenStream {
+        let named = self.named_temporaries.borrow().clone();
+        let mut parts: Vec<TokenStream> = kept.iter().rev().filter(|l| !named.contains(l)).map(|&l| self.names[l].to_token_stream()).collect();
+        if poison {
+            self.names_edition.set(true);
+            let edition_2024 = super::frame::edition_2024();
+            parts.push(quote!(if #edition_2024 { ::core::option::Option::None } else { ::core::option::Option::Some(__poison) }));
+        }
+        if parts.is_empty() {
+            return tail;
+        }
+        quote!(::unasync::__private::keep(&(#(#parts,)*), #tail))
     }
 
     fn poison_in_scope(&self) -> bool {
@@ -927,6 +1008,10 @@ impl<'a> Emitter<'a> {
             jumps: &self.jumps,
             resolve: &resolve,
             rematerialize: self.rematerialize,
+            rematerialize_pinned: self.rematerialize_pinned,
+            poison: &self.poison_bundle,
+            names_edition: &self.names_edition,
+            named: &self.named_temporaries,
             contained: self.contained,
             assigned: &self.assigned,
             unbound: &self.unbound,

@@ -145,9 +145,8 @@ impl Builder {
             } else {
                 borrowed = self.hoist_value(&borrowed)?.0;
             }
-            let mutability = &reference.mutability;
-            let and = &reference.and_token;
-            return Ok(SynExpr::Verbatim(quote!(#and #mutability #borrowed)));
+            // A reference expression, not tokens: the walk sees the hidden local it names.
+            return Ok(SynExpr::Reference(syn::ExprReference { expr: Box::new(borrowed), ..reference.clone() }));
         }
         if role == Operand::Place && is_projection(child) {
             let mut place = child.clone();
@@ -311,6 +310,14 @@ impl Builder {
         let name = mac.mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
         if name == "matches" {
             return self.expr(&matches_as_match(mac)?);
+        }
+        // rustc's `format!` is `{ let res = fmt::format(format_args!(..)); res }`: the
+        // temporaries of its arguments end with that `let`, before the code around it goes on.
+        if name == "format" && !std::mem::take(&mut self.format_scoped) {
+            self.format_scoped = true;
+            let res = proc_macro2::Ident::new("__unasync_format", proc_macro2::Span::mixed_site());
+            let scoped: SynExpr = syn::parse_quote_spanned! {mac.span()=> { let #res = #mac; #res } };
+            return self.expr(&scoped);
         }
         let parser = syn::punctuated::Punctuated::<SynExpr, syn::Token![,]>::parse_terminated;
         let supported = matches!(
