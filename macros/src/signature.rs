@@ -63,7 +63,6 @@ pub struct Arg {
     pub param: Ident,
     /// How the body binds it.
     pub binding: ArgBinding,
-    pub span: Span,
 }
 
 pub enum ArgBinding {
@@ -116,7 +115,6 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
                 args.push(Arg {
                     param: Ident::new("self", receiver.self_token.span),
                     binding: ArgBinding::SelfValue,
-                    span: receiver.self_token.span,
                 });
             }
             FnArg::Typed(typed) => {
@@ -131,7 +129,6 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
                         args.push(Arg {
                             param: ident.ident.clone(),
                             binding: ArgBinding::Ident { ident: ident.ident.clone(), mutable },
-                            span,
                         });
                     }
                     pattern => {
@@ -139,7 +136,6 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
                         args.push(Arg {
                             param: param.clone(),
                             binding: ArgBinding::Pattern(pattern.clone()),
-                            span,
                         });
                         *pattern = syn::parse_quote_spanned!(span=> #param);
                     }
@@ -290,7 +286,3 @@ pub fn mentions_impl_trait(ty: &Type) -> bool {
     finder.0
 }
 
-/// The name the body gives to `self` when it is a plain Rust local (`let self` is not Rust).
-pub fn self_local() -> Ident {
-    format_ident!("__self")
-}

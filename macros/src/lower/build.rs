@@ -33,7 +33,6 @@ pub struct Builder {
     /// The index in `scopes` of the current temporary scope, where hidden locals are declared.
     temporary_scope: usize,
     next_temporary: usize,
-    loop_depth: usize,
     /// The function's name, where `Box::pin(f(..)).await` is recursion (see `crate::recursion`).
     pub(super) recursive_name: Option<proc_macro2::Ident>,
     /// The recursive calls lowered through `Recursion`, as `(callee, argument count)`.
@@ -51,7 +50,6 @@ pub fn build(function: &AsyncFn, signature: &Signature) -> syn::Result<Body> {
         temporaries: Vec::new(),
         temporary_scope: 0,
         next_temporary: 0,
-        loop_depth: 0,
         recursive_name: crate::recursion::recursive_name(function).cloned(),
         recursive_calls: Vec::new(),
         format_scoped: false,
@@ -199,7 +197,7 @@ impl Builder {
         for use_ in plain.uses_mut() {
             use_.flows_into = bindings.clone();
         }
-        Stmt::Let(Let { attrs: Vec::new(), pat, ty: None, bindings, init: Some(Expr::Plain(plain)), diverge: None, span: Span::call_site() })
+        Stmt::Let(Let { attrs: Vec::new(), pat, ty: None, bindings, init: Some(Expr::Plain(plain)), diverge: None })
     }
 
     pub(super) fn push_local(&mut self, name: proc_macro2::Ident, kind: LocalKind, mutable: bool) -> LocalId {
@@ -392,7 +390,7 @@ impl Builder {
             let name = proc_macro2::Ident::new("__value", Span::mixed_site());
             self.locals[id].name = name.clone();
             self.scopes.last_mut().expect("scope").push((name.to_string(), id));
-            stmts.push(Stmt::Let(Let { attrs: Vec::new(), pat: syn::parse_quote!(#name), ty: None, bindings: vec![id], init: Some(expr), diverge: None, span }));
+            stmts.push(Stmt::Let(Let { attrs: Vec::new(), pat: syn::parse_quote!(#name), ty: None, bindings: vec![id], init: Some(expr), diverge: None }));
             let read = Plain { expr: syn::Expr::Verbatim(quote!(#name)), events: vec![Event::Use(moved(id, Vec::new()))], role: Role::Value };
             stmts.push(Stmt::Expr { expr: Expr::Plain(read), semi: false });
         }
@@ -433,7 +431,7 @@ impl Builder {
         };
         self.scopes.last_mut().expect("scope").push((name.to_string(), id));
         let pat: Pat = if mutable { syn::parse_quote!(mut #name) } else { syn::parse_quote!(#name) };
-        stmts.push(Stmt::Let(Let { attrs: Vec::new(), pat, ty: None, bindings: vec![id], init: Some(init_expr), diverge: None, span: local.span() }));
+        stmts.push(Stmt::Let(Let { attrs: Vec::new(), pat, ty: None, bindings: vec![id], init: Some(init_expr), diverge: None }));
         let borrow: syn::Expr = match (pin, mutable) {
             // SAFETY (in the expansion): the value is a hidden local the user's code cannot
             // name, so nothing moves it; it is pinned in the frame where it lives across an
@@ -443,7 +441,7 @@ impl Builder {
             (false, false) => syn::parse_quote!(&#name),
         };
         let mut extended = local.clone();
-        extended.init.as_mut().expect("init").expr = Box::new(borrow);
+        *extended.init.as_mut().expect("init").expr = borrow;
         Ok(extended)
     }
 
@@ -500,7 +498,7 @@ impl Builder {
             }
             other => other,
         });
-        Ok(Stmt::Let(Let { attrs: local.attrs.clone(), pat, ty, bindings, init, diverge, span: local.span() }))
+        Ok(Stmt::Let(Let { attrs: local.attrs.clone(), pat, ty, bindings, init, diverge }))
     }
 
     /// Events of a `let` initialiser, resolved before its own bindings come into scope.
@@ -535,10 +533,8 @@ impl Builder {
             syn::Expr::If(conditional) => self.if_expr(conditional),
             syn::Expr::Match(matching) => self.match_expr(matching),
             syn::Expr::Loop(looping) => {
-                self.loop_depth += 1;
                 let body = self.block(&looping.body, BlockKind::User);
-                self.loop_depth -= 1;
-                Ok(Expr::Loop { label: looping.label.clone(), body: body?, source: LoopSource::Loop })
+                Ok(Expr::Loop { label: looping.label.clone(), body: body? })
             }
             syn::Expr::While(looping) => self.while_expr(looping),
             syn::Expr::ForLoop(looping) => self.for_expr(looping),
@@ -616,7 +612,7 @@ impl Builder {
             None => self.expr(&awaited.base)?,
         };
         let id = self.awaits.len();
-        self.awaits.push(Await { span: awaited.await_token.span, depth: self.loop_depth });
+        self.awaits.push(Await { span: awaited.await_token.span });
         Ok(Expr::Await { base: Box::new(base), id })
     }
 
@@ -811,12 +807,10 @@ impl Builder {
             }
             cond => syn::parse_quote_spanned! {span=> if #cond #body else { break } },
         };
-        self.loop_depth += 1;
         let inner = self.statement_expr(&desugared, false);
-        self.loop_depth -= 1;
         let inner = inner?;
         let body = Block { stmts: vec![Stmt::Expr { expr: inner, semi: false }], span: looping.body.brace_token.span.join(), locals: Vec::new(), kind: BlockKind::Temporaries };
-        Ok(Expr::Loop { label: looping.label.clone(), body, source: LoopSource::While })
+        Ok(Expr::Loop { label: looping.label.clone(), body })
     }
 
     // Input:
@@ -852,13 +846,11 @@ impl Builder {
                 ::core::option::Option::None => break,
             }
         };
-        self.loop_depth += 1;
         let matching = self.statement_expr(&next, false);
-        self.loop_depth -= 1;
         let matching = matching?;
         let locals = self.pop_scope();
         let loop_body = Block { stmts: vec![Stmt::Expr { expr: matching, semi: false }], span: looping.body.brace_token.span.join(), locals: Vec::new(), kind: BlockKind::Temporaries };
-        let looped = Expr::Loop { label: looping.label.clone(), body: loop_body, source: LoopSource::For };
+        let looped = Expr::Loop { label: looping.label.clone(), body: loop_body };
         let declare = Stmt::Let(Let {
             attrs: Vec::new(),
             pat: syn::parse_quote!(mut #iter_name),
@@ -866,7 +858,6 @@ impl Builder {
             bindings: vec![iterator],
             init: Some(init),
             diverge: None,
-            span,
         });
         let locals = locals.into_iter().filter(|id| *id == iterator).collect();
         Ok(Expr::Block(Block {
@@ -914,7 +905,7 @@ impl Handler for Collect {
         None
     }
 
-    fn opaque_macro(&mut self, _mac: &mut syn::Macro, named: &[(LocalId, Span)], at: &At) {
+    fn opaque_macro(&mut self, _mac: &mut syn::Macro, named: &[(LocalId, Span)], _at: &At) {
         for (local, _) in named {
             let use_ = Use { local: *local, kind: UseKind::Opaque, owned: false, address: false, part: false, flows_into: Vec::new() };
             self.push(Event::Use(use_));

@@ -71,9 +71,6 @@ impl Set {
         }
         changed
     }
-    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..self.0.len() * 64).filter(|&i| self.contains(i))
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -373,10 +370,6 @@ impl<'a> Graph<'a> {
                 self.do_jump(&Jump::Break(label.as_ref().map(|l| l.ident.to_string())));
                 Vec::new()
             }
-            Expr::Continue { label, .. } => {
-                self.do_jump(&Jump::Continue(label.as_ref().map(|l| l.ident.to_string())));
-                Vec::new()
-            }
             Expr::Return { value, .. } => {
                 if let Some(value) = value {
                     self.expr(value);
@@ -670,9 +663,9 @@ pub fn analyse(body: &Body) -> Facts {
     for (k, state) in at_suspend.into_iter().enumerate() {
         let (init, moved, borrows) = state.unwrap_or_else(empty);
         let mut across = borrows[locals + k].clone();
-        for local in 0..locals {
+        for (local, local_borrows) in borrows.iter().enumerate().take(locals) {
             if init.contains(local) || (moved.contains(local) && live_at_suspend[k].contains(local)) {
-                across.union(&borrows[local]);
+                across.union(local_borrows);
             }
         }
         maybe_init.push(init);

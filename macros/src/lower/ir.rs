@@ -68,8 +68,6 @@ pub enum LocalKind {
 
 pub struct Await {
     pub span: Span,
-    /// The innermost loop or labeled block around it, for reading the state machine.
-    pub depth: usize,
 }
 
 /// A block: its statements, the last possibly a tail expression.
@@ -98,6 +96,8 @@ pub enum BlockKind {
     Parameters,
 }
 
+// `Let` is the common statement and is built once per statement: boxing it would cost more.
+#[allow(clippy::large_enum_variant)]
 pub enum Stmt {
     /// `let pattern (: ty)? = init (else { .. })?;` or `let x;`.
     Let(Let),
@@ -119,7 +119,6 @@ pub struct Let {
     pub bindings: Vec<LocalId>,
     pub init: Option<Expr>,
     pub diverge: Option<Box<Expr>>,
-    pub span: Span,
 }
 
 pub enum Expr {
@@ -137,9 +136,8 @@ pub enum Expr {
     /// `match`; `scrutinee_local` when the scrutinee is a local named whole (an arm whose
     /// pattern binds all of it by value moves it).
     Match { scrutinee: Box<Expr>, scrutinee_local: Option<LocalId>, arms: Vec<Arm> },
-    Loop { label: Option<Label>, body: Block, source: LoopSource },
+    Loop { label: Option<Label>, body: Block },
     Break { label: Option<Lifetime>, value: Option<Box<Expr>>, span: Span },
-    Continue { label: Option<Lifetime>, span: Span },
     Return { value: Option<Box<Expr>>, span: Span },
     /// `operand?` where the operand suspends.
     Try { operand: Box<Expr>, span: Span },
@@ -147,14 +145,6 @@ pub enum Expr {
     Assign { place: Plain, op: TokenStream, value: Box<Expr> },
     /// `a && b` / `a || b` where `b` suspends.
     Lazy { left: Box<Expr>, and: bool, right: Box<Expr> },
-}
-
-/// Where a `loop` came from: `break` without a value may target a `while` or `for`.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum LoopSource {
-    Loop,
-    While,
-    For,
 }
 
 pub struct Arm {
@@ -354,37 +344,12 @@ pub enum UseKind {
 /// The placeholder for the suspending operand in a [`Expr::Template`].
 pub const HOLE: &str = "__unasync_hole";
 
-impl Expr {
-    /// Whether evaluating it may suspend.
-    pub fn awaits(&self) -> bool {
-        !matches!(self, Expr::Plain(_))
-    }
-}
-
-impl Block {
-    pub fn awaits(&self) -> bool {
-        self.stmts.iter().any(Stmt::awaits)
-    }
-}
-
-impl Stmt {
-    pub fn awaits(&self) -> bool {
-        match self {
-            Stmt::Let(local) => {
-                local.init.as_ref().is_some_and(Expr::awaits) || local.diverge.as_ref().is_some_and(|d| d.awaits())
-            }
-            Stmt::Expr { expr, .. } => expr.awaits(),
-            Stmt::Item(_) | Stmt::Param(_) => false,
-        }
-    }
-}
-
 /// Calls `f` on every expression of the block, outer before inner, in source order.
 pub fn visit_exprs<'a>(block: &'a Block, f: &mut dyn FnMut(&'a Expr)) {
     fn expr<'a>(e: &'a Expr, f: &mut dyn FnMut(&'a Expr)) {
         f(e);
         match e {
-            Expr::Plain(_) | Expr::Continue { .. } => {}
+            Expr::Plain(_) => {}
             Expr::Await { base, .. } => expr(base, f),
             Expr::Template { hole, .. } => expr(hole, f),
             Expr::Block(b) | Expr::Labeled { block: b, .. } | Expr::Loop { body: b, .. } => visit_exprs(b, f),

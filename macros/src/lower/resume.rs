@@ -66,7 +66,6 @@ impl Code {
 
 pub struct Emitter<'a> {
     pub body: &'a Body,
-    pub facts: &'a Facts,
     pub layout: &'a Layout,
     /// The emitted name of each local: its binding as written for an ordinary local, a pointer
     /// to its frame slot for a pinned one, `self_` for `self`.
@@ -158,7 +157,7 @@ impl<'a> Emitter<'a> {
                 _ => local.name.clone(),
             })
             .collect();
-        Emitter { body, facts, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, rematerialize_pinned: false, poison_bundle: Default::default(), names_edition: Default::default(), named_temporaries: Default::default(), contained: false, output: None, expect: None, emitted: Default::default(), assigned: Default::default(), unbound: Vec::new(), closure_lets: Default::default() }
+        Emitter { body, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, rematerialize_pinned: false, poison_bundle: Default::default(), names_edition: Default::default(), named_temporaries: Default::default(), contained: false, output: None, expect: None, emitted: Default::default(), assigned: Default::default(), unbound: Vec::new(), closure_lets: Default::default() }
     }
 
     // ---- entries ------------------------------------------------------------------------------
@@ -233,7 +232,7 @@ impl<'a> Emitter<'a> {
         // The parameters, then the user's block with its own braces (rustc drops its tail's
         // temporaries by the user's edition); the labeled block is the expansion's, whose tail's
         // temporaries end with it, before the parameters, as rustc's `drop-temps`.
-        let contents = self.contents(&self.body.block, mode, true).tokens;
+        let contents = self.contents(&self.body.block, mode).tokens;
         // Its label and braces are located at the user's (rustc's messages point at the body's
         // end), with the expansion's edition (2024 tail temporaries).
         let user_span = match self.body.block.stmts.last() {
@@ -253,7 +252,7 @@ impl<'a> Emitter<'a> {
 
     /// The statements of a block (without braces). In resume mode, the locals declared before
     /// the statement that suspended are declared again first, from the state.
-    fn contents(&mut self, block: &Block, mode: Mode, root: bool) -> Code {
+    fn contents(&mut self, block: &Block, mode: Mode) -> Code {
         // A tail that hoisted temporaries: they are this block's locals, declared before the
         // tail, and the tail moves them back into temporaries where they were, so rustc drops
         // them by the user's edition (after the block's locals in 2021, before in 2024).
@@ -262,13 +261,13 @@ impl<'a> Emitter<'a> {
         {
             let mut stmts: Vec<&Stmt> = block.stmts[..block.stmts.len() - 1].iter().collect();
             stmts.extend(tail.stmts.iter());
-            return self.statements(&stmts, block, mode, root, Some(&tail.locals));
+            return self.statements(&stmts, mode, Some(&tail.locals));
         }
         let stmts: Vec<&Stmt> = block.stmts.iter().collect();
-        self.statements(&stmts, block, mode, root, None)
+        self.statements(&stmts, mode, None)
     }
 
-    fn statements(&mut self, stmts: &[&Stmt], _block: &Block, mode: Mode, root: bool, hoisted: Option<&[LocalId]>) -> Code {
+    fn statements(&mut self, stmts: &[&Stmt], mode: Mode, hoisted: Option<&[LocalId]>) -> Code {
         let rematerialize = hoisted.is_some();
         // A block inside a statement: the statement's own code around it is emitted after.
         let outer = (self.rematerialize, self.rematerialize_pinned, self.poison_bundle.get());
@@ -394,7 +393,7 @@ impl<'a> Emitter<'a> {
     }
 
     fn block(&mut self, block: &Block, mode: Mode) -> Code {
-        let contents = self.contents(block, mode, false);
+        let contents = self.contents(block, mode);
         Code { tokens: self.braced(block, contents.tokens), diverges: contents.diverges }
     }
 
@@ -708,13 +707,6 @@ impl<'a> Emitter<'a> {
                     None => quote!(#label),
                 };
                 Code::diverging(plain::break_with(&to, value, *span))
-            }
-            Expr::Continue { label, span } => {
-                let target = self.jump_target(label.as_ref(), false);
-                Code::diverging(match target.and_then(|t| t.continue_to) {
-                    Some(to) => quote_spanned!(*span=> break #to),
-                    None => quote_spanned!(*span=> continue #label),
-                })
             }
             Expr::Return { value, span } => {
                 let value = match value {
@@ -1260,8 +1252,8 @@ fn take_matching(cond: &mut syn::Expr, taken: &[(String, Ident)]) {
                 unsafe { #slot.take_if(|__v| ::core::matches!(*__v, #test)) }
             });
             let new_pat: syn::Pat = syn::parse_quote!(::core::option::Option::Some(#pat));
-            binding.pat = Box::new(new_pat);
-            binding.expr = Box::new(scrutinee);
+            *binding.pat = new_pat;
+            *binding.expr = scrutinee;
         }
         _ => {}
     }
@@ -1333,7 +1325,7 @@ fn is_macro_rules(item: &TokenStream) -> bool {
 
 pub fn expr_has(expr: &Expr, k: AwaitId) -> bool {
     match expr {
-        Expr::Plain(_) | Expr::Continue { .. } => false,
+        Expr::Plain(_) => false,
         Expr::Await { base, id } => *id == k || expr_has(base, k),
         Expr::Template { hole, .. } => expr_has(hole, k),
         Expr::Block(block) | Expr::Labeled { block, .. } | Expr::Loop { body: block, .. } => block_has(block, k),

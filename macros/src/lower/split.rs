@@ -174,13 +174,6 @@ impl Builder {
         Ok((self.temporary_place(id), id))
     }
 
-    /// The value of an expression that suspends, into a hidden local of the statement.
-    pub(super) fn hoist_ir(&mut self, value: Expr) -> Expr {
-        let id = self.hoist_ir_local(value);
-        let path = self.temporary_place(id);
-        Expr::Plain(self.plain(path, &[]))
-    }
-
     pub(super) fn hoist_ir_local(&mut self, value: Expr) -> LocalId {
         let id = self.temporary(LocalKind::Temporary);
         self.declare_temporary(id, value);
@@ -203,7 +196,6 @@ impl Builder {
             bindings: vec![id],
             init: Some(value),
             diverge: None,
-            span: name.span(),
         }));
     }
 
@@ -369,12 +361,12 @@ impl Builder {
             SynExpr::Assign(named) => &mut *named.right,
             other => other,
         };
-        let hole = Some(self.expr(value)?);
+        let hole = self.expr(value)?;
         *value = SynExpr::Verbatim(hole_marker());
         let mut mac = mac.clone();
         mac.mac.tokens = quote!(#(#args),*);
         let code = self.plain(SynExpr::Macro(mac), &[]);
-        Ok(Expr::Template { code, hole: Box::new(hole.expect("hole")) })
+        Ok(Expr::Template { code, hole: Box::new(hole) })
     }
 
     fn assertion_message_awaits(

@@ -192,15 +192,6 @@ impl<'r, H: Handler> Walk<'r, H> {
         self.handler
     }
 
-    pub fn handler(&mut self) -> &mut H {
-        &mut self.handler
-    }
-
-    /// Walks `expr` used as a value.
-    pub fn value(&mut self, expr: &mut Expr) {
-        self.expr(expr, Ctx::Value);
-    }
-
     /// Walks `expr` used as its role says.
     pub fn walk(&mut self, expr: &mut Expr, role: super::ir::Role) {
         let ctx = match role {
@@ -446,7 +437,7 @@ impl<'r, H: Handler> Walk<'r, H> {
                 // A place scrutinee is moved by an arm whose pattern binds all of it by value.
                 self.expr(&mut matching.expr, if place { Ctx::Borrow } else { Ctx::Value });
                 let scrutinee = (*matching.expr).clone();
-                let mut arms: Vec<Box<dyn FnMut(&mut Self) + '_>> = Vec::new();
+                let mut arms: Vec<WalkArm<'_, Self>> = Vec::new();
                 for arm in &mut matching.arms {
                     let mut scrutinee = scrutinee.clone();
                     arms.push(Box::new(move |w: &mut Self| {
@@ -544,13 +535,11 @@ impl<'r, H: Handler> Walk<'r, H> {
                     }
                 }
             }
-            Expr::Continue(jump) => {
-                if self.closure_depth == 0 {
-                    let inside = self.targets_inside(jump.label.as_ref(), false);
-                    let exit = Exit::Continue { label: jump.label.as_ref(), span: jump.continue_token.span };
-                    if let Some(replacement) = self.handler.exit(exit, inside) {
-                        *expr = Expr::Verbatim(replacement);
-                    }
+            Expr::Continue(jump) if self.closure_depth == 0 => {
+                let inside = self.targets_inside(jump.label.as_ref(), false);
+                let exit = Exit::Continue { label: jump.label.as_ref(), span: jump.continue_token.span };
+                if let Some(replacement) = self.handler.exit(exit, inside) {
+                    *expr = Expr::Verbatim(replacement);
                 }
             }
             Expr::Struct(literal) => {
@@ -742,6 +731,9 @@ impl<'r, H: Handler> Walk<'r, H> {
         named_in_tokens(tokens, &|name| self.resolve(name), named);
     }
 }
+
+/// The walk of one `match` arm, run after the scrutinee's.
+type WalkArm<'a, W> = Box<dyn FnMut(&mut W) + 'a>;
 
 /// How a use inside a closure or async block uses the local: a closure captures what it names
 /// when it is created, by value under `move`; else by reference, or by value when the body
