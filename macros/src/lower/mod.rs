@@ -31,9 +31,10 @@
 //! the rest of the body from that `.await`, with the user's scopes rebuilt around it (each
 //! saved local declared again in its own scope, so Rust drops it where rustc does). Each arm
 //! runs until the body suspends (it writes the next state and continues the loop, which polls
-//! the new awaitee at once, as rustc does) or returns (state `Returned`, `Poll::Ready`). While
-//! the body runs the state is `Panicked`, so a panic leaves the future poisoned; the locals are
-//! dropped by unwinding.
+//! the new awaitee at once, as rustc does) or returns (state `Returned`, `Poll::Ready`). The state
+//! is not written while the body runs: a guard per arm (`__unwind`) writes `Panicked` only if the
+//! body unwinds, so a panic leaves the future poisoned; the locals are dropped by unwinding.
+//! `Returned` and `Panicked` have arms of their own, which panic with rustc's messages.
 //!
 //! # Drop
 //! Dropping the future drops what its state holds: each variant declares its fields in rustc's
