@@ -24,6 +24,7 @@ fn take_log() -> Vec<String> {
 }
 
 /// Logs its drop, so the logs show drop order on completion, cancellation and panic.
+#[derive(Debug)]
 pub struct Tracked(&'static str);
 
 impl Drop for Tracked {
@@ -342,5 +343,56 @@ fn tokio_test_functions_agree() {
         "should_panic",
         n::test_should_panic::fails,
         d::test_should_panic::fails,
+    );
+}
+
+#[test]
+fn instrument_on_methods_with_arguments_that_are_not_copy() {
+    compare_traced(
+        "&mut self, used and unused arguments",
+        || async {
+            let mut counter = n::instrument_methods::Counter {
+                count: 1,
+                name: Tracked("counter"),
+            };
+            counter
+                .step(2, Tracked("used"), Tracked("unused"))
+                .await
+        },
+        || async {
+            let mut counter = d::instrument_methods::Counter {
+                count: 1,
+                name: Tracked("counter"),
+            };
+            counter
+                .step(2, Tracked("used"), Tracked("unused"))
+                .await
+        },
+    );
+    compare_traced(
+        "self by value",
+        || {
+            n::instrument_methods::Counter {
+                count: 5,
+                name: Tracked("counter"),
+            }
+            .consume(Tracked("extra"))
+        },
+        || {
+            d::instrument_methods::Counter {
+                count: 5,
+                name: Tracked("counter"),
+            }
+            .consume(Tracked("extra"))
+        },
+    );
+}
+
+#[test]
+fn instrument_on_a_generic_function() {
+    compare_traced(
+        "generic",
+        || n::instrument_methods::generic(Tracked("value"), 3),
+        || d::instrument_methods::generic(Tracked("value"), 3),
     );
 }

@@ -195,3 +195,51 @@ pub mod test_should_panic {
         panic!("failed on purpose");
     }
 }
+
+pub mod instrument_methods {
+    #[allow(unused_imports)]
+    use crate::*;
+
+    pub struct Counter {
+        pub count: u32,
+        /// Logs when the counter is dropped.
+        #[allow(dead_code)]
+        pub name: Tracked,
+    }
+
+    impl Counter {
+        /// `&mut self`, and arguments that are not `Copy`: one the body drops early, one it never
+        /// uses (the block does not capture it: it is dropped when the function returns).
+        #[tracing::instrument(skip(self, used, _unused))]
+        #[super::super::desugar]
+        pub async fn step(&mut self, by: u32, used: Tracked, _unused: Tracked) -> u32 {
+            let _kept = Tracked("kept");
+            yield_once("first").await;
+            self.count += by;
+            drop(used);
+            yield_once("second").await;
+            self.count
+        }
+
+        /// `self` by value, below the attribute.
+        #[super::super::desugar]
+        #[tracing::instrument(skip_all)]
+        pub async fn consume(self, extra: Tracked) -> u32 {
+            let this = self;
+            yield_once("consume").await;
+            drop(extra);
+            yield_once("consumed").await;
+            this.count
+        }
+    }
+
+    /// A generic function: the machine's items name none of its parameters.
+    #[tracing::instrument(skip(value))]
+    #[super::super::desugar]
+    pub async fn generic<T: std::fmt::Debug>(value: T, n: u32) -> String {
+        yield_once("generic").await;
+        let text = format!("{value:?} {n}");
+        yield_once("formatted").await;
+        text
+    }
+}

@@ -32,7 +32,24 @@ use super::resume::{flag_field, resume_label, Emitter};
 use crate::input::AsyncFn;
 use crate::signature::{ArgBinding, Signature};
 
+/// Where the machine is emitted.
+pub enum Site {
+    /// The body of the plain `fn` that replaces the `async fn`.
+    Function,
+    /// An expression in place of an `async move` block, whose captured variables are the
+    /// parameters: `native` is the never-run copy (the block as written), defining `__native`.
+    Block { native: TokenStream },
+}
+
 pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &super::flow::Facts, layout: &Layout) -> TokenStream {
+    let sig = &signature.tokens;
+    let future = emit_future(function, signature, body, facts, layout, Site::Function);
+    quote!(#sig { #future })
+}
+
+/// The statements that build the future, then the future: the function's body, or the block
+/// expression that replaces an `async move` block (see [`Site`]).
+pub fn emit_future(function: &AsyncFn, signature: &Signature, body: &Body, facts: &super::flow::Facts, layout: &Layout, site: Site) -> TokenStream {
     let names = &layout.names;
     let state = &signature.types.state;
     let frame_struct = &signature.types.frame;
@@ -194,7 +211,10 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
         initial_state
     };
 
-    let shadow = shadow(function, signature, emitter.expect.as_ref());
+    let shadow = match site {
+        Site::Function => shadow(function, signature, emitter.expect.as_ref()),
+        Site::Block { native } => native,
+    };
     let function_items = &function.items;
     let recursion_checks = body.recursive_calls.iter().map(|(callee, arity)| {
         let diverging = (0..*arity).map(|_| quote!(loop {}));
@@ -202,9 +222,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
         let check = quote_spanned!(span=> ::unasync::__private::recursion_is_this_future(&__future, #callee(#(#diverging),*)));
         quote!(#[allow(unreachable_code)] if false { #check; })
     });
-    let sig = &signature.tokens;
     quote! {
-        #sig {
             #shadow
             #(#function_items)*
             #expect_fn
@@ -232,7 +250,6 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
             }, __native);
             #(#recursion_checks)*
             __future
-        }
     }
 }
 
