@@ -67,6 +67,8 @@ cases! {
     default_steps => Ready, ["touch held", "drop held", "drop later"];
     /// A method of a generic impl.
     generic => Ready, ["outer poll #3 -> Ready(\"\\\"five: 5\\\"\")"];
+    /// `#[cfg]` in the body.
+    configured => Ready, ["outer poll #3 -> Ready(\"1\")"];
     /// `#[async_trait(?Send)]`: an `Rc` held across an `.await`.
     not_send => Ready, ["outer poll #2 -> Ready(\"4\")"];
 }

@@ -355,18 +355,14 @@ fn instrument_on_methods_with_arguments_that_are_not_copy() {
                 count: 1,
                 name: Tracked("counter"),
             };
-            counter
-                .step(2, Tracked("used"), Tracked("unused"))
-                .await
+            counter.step(2, Tracked("used"), Tracked("unused")).await
         },
         || async {
             let mut counter = d::instrument_methods::Counter {
                 count: 1,
                 name: Tracked("counter"),
             };
-            counter
-                .step(2, Tracked("used"), Tracked("unused"))
-                .await
+            counter.step(2, Tracked("used"), Tracked("unused")).await
         },
     );
     compare_traced(
@@ -394,5 +390,26 @@ fn instrument_on_a_generic_function() {
         "generic",
         || n::instrument_methods::generic(Tracked("value"), 3),
         || d::instrument_methods::generic(Tracked("value"), 3),
+    );
+}
+
+#[test]
+fn instrument_drops_captures_in_rustcs_order() {
+    compare_traced(
+        "capture order",
+        || {
+            n::instrument_capture_order::reversed(
+                Tracked("first"),
+                Tracked("second"),
+                Tracked("third"),
+            )
+        },
+        || {
+            d::instrument_capture_order::reversed(
+                Tracked("first"),
+                Tracked("second"),
+                Tracked("third"),
+            )
+        },
     );
 }

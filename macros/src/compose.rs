@@ -37,14 +37,25 @@ pub fn expand(args: &TokenStream, item: &TokenStream) -> Option<syn::Result<Toke
         if let Some(index) = function.attrs.iter().position(must_see_async_fn) {
             return Some(Ok(run_after(&function, index)));
         }
-        let future = tracing_user_block(&mut function.block)?;
-        return Some(
+        tracing_user_block(&mut function.block)?;
+        return Some(each_cfg(item, |mut function| {
+            let future = tracing_user_block(&mut function.block).expect("tracing's shape");
             lower_in_place(&function.sig, future, "#[tracing::instrument]")
-                .map(|()| quote!(#function)),
-        );
+                .map(|()| quote!(#function))
+        }));
     }
-    if is_async_trait_method(&function.sig) {
-        return lower_async_trait_block(function);
+    if is_async_trait_method(&function.sig)
+        && function
+            .sig
+            .inputs
+            .iter()
+            .all(|input| match input {
+                FnArg::Receiver(_) => true,
+                FnArg::Typed(typed) => matches!(&*typed.pat, Pat::Ident(name) if name.by_ref.is_none() && name.subpat.is_none()),
+            })
+    {
+        async_trait_block(&mut function.block)?;
+        return Some(each_cfg(item, lower_async_trait_block));
     }
     let user = take_tokio_user_block(&mut function.block, call)?;
     Some(replace_with_inner_fn(
@@ -52,6 +63,16 @@ pub fn expand(args: &TokenStream, item: &TokenStream) -> Option<syn::Result<Toke
         user,
         "#[tokio::main] or #[tokio::test]",
     ))
+}
+
+/// `lower` applied to the function once per combination of the `cfg`s inside it (see
+/// [`crate::cfg`]), or once when it has none.
+fn each_cfg(
+    item: &TokenStream,
+    lower: impl Fn(ItemFn) -> syn::Result<TokenStream>,
+) -> syn::Result<TokenStream> {
+    let each = |tokens: TokenStream| lower(syn::parse2::<ItemFn>(tokens)?);
+    crate::cfg::expand_each(item, each).unwrap_or_else(|| each(item.clone()))
 }
 
 /// The message for a plain `fn` that none of the known attributes made: an `async` block in its
@@ -232,8 +253,25 @@ fn is_async_trait_method(sig: &Signature) -> bool {
 //     fn get<'life0, 'async_trait>(&'life0 self, k: u32) -> Pin<Box<dyn Future<Output = u32> + ..>>
 //     { Box::pin(async move { let __self = self; let k = k; .. }) }
 // Output: the same with the machine in place of `async move { .. }` (see `crate::inplace`)
-fn lower_async_trait_block(mut function: ItemFn) -> Option<syn::Result<TokenStream>> {
-    let [Stmt::Expr(Expr::Call(call), None)] = function.block.stmts.as_mut_slice() else {
+fn lower_async_trait_block(mut function: ItemFn) -> syn::Result<TokenStream> {
+    let sig = &function.sig;
+    let Some(future) = async_trait_block(&mut function.block) else {
+        unreachable!("async-trait's shape, checked before")
+    };
+    let Expr::Async(block) = &*future else {
+        unreachable!("an `async` block")
+    };
+    // async-trait binds each pattern argument to `__argN` in the signature.
+    let captures = crate::inplace::captured_parameters(sig, block).expect("plain names");
+    crate::inplace::check_whole_captures(&block.block, &captures, "#[async_trait]")?;
+    let output = crate::inplace::boxed_future_output(&sig.output);
+    *future = crate::inplace::lower(block, captures, output, sig)?;
+    Ok(quote!(#function))
+}
+
+/// The `async move` block in `Box::pin(async move { .. })`, the whole body.
+fn async_trait_block(block: &mut Block) -> Option<&mut Expr> {
+    let [Stmt::Expr(Expr::Call(call), None)] = block.stmts.as_mut_slice() else {
         return None;
     };
     let boxes = matches!(&*call.func, Expr::Path(path) if path.path.segments.len() == 2
@@ -241,21 +279,8 @@ fn lower_async_trait_block(mut function: ItemFn) -> Option<syn::Result<TokenStre
     if !boxes || call.args.len() != 1 {
         return None;
     }
-    let Some(Expr::Async(block)) = call.args.first_mut() else {
-        return None;
-    };
-    block.capture?;
-    let Some(captures) = crate::inplace::captured_parameters(&function.sig, block) else {
-        // async-trait binds each pattern argument to `__argN` in the signature.
-        return None;
-    };
-    let output = crate::inplace::boxed_future_output(&function.sig.output);
-    let lowered = match crate::inplace::lower(block, captures, output, &function.sig) {
-        Ok(lowered) => lowered,
-        Err(error) => return Some(Err(error)),
-    };
-    call.args[0] = lowered;
-    Some(Ok(quote!(#function)))
+    let future = call.args.first_mut()?;
+    matches!(future, Expr::Async(block) if block.capture.is_some()).then_some(future)
 }
 
 /// Puts `call` where the `async` block was and returns the block's body.

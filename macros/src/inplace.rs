@@ -74,12 +74,21 @@ pub fn lower(block: &ExprAsync, captures: Vec<Capture>, output: Option<Type>, ha
         block: body,
         items,
     };
-    let args = captures
+    // The order the machine declares them in: the captures the block keeps as they are, last
+    // captured first, then those it moves into locals of its own (in the order of their `let`s).
+    // The body's end drops them in reverse: the locals first, then the rest in the order the
+    // block captured them, as rustc drops a block's locals and then its captured variables.
+    let kept = (0..captures.len()).rev().filter(|&index| bound[index].is_none());
+    let moved = (0..captures.len()).filter(|&index| bound[index].is_some());
+    let order: Vec<usize> = kept.chain(moved).collect();
+    let unresumed_drops: Vec<usize> =
+        (0..captures.len()).map(|index| order.iter().position(|&declared| declared == index).expect("declared")).collect();
+    let args = order
         .iter()
-        .zip(bound)
-        .map(|(capture, bound)| {
+        .map(|&index| {
+            let capture = &captures[index];
             let span = capture.name.span();
-            let binding = match bound {
+            let binding = match bound[index].clone() {
                 Some((ident, mutable)) => ArgBinding::Ident { ident, mutable },
                 None if capture.is_self() => ArgBinding::SelfValue,
                 None => {
@@ -107,7 +116,7 @@ pub fn lower(block: &ExprAsync, captures: Vec<Capture>, output: Option<Type>, ha
     let signature = Signature {
         tokens: TokenStream::new(),
         args,
-        arg_types: captures.into_iter().map(|capture| capture.ty).collect(),
+        arg_types: order.iter().map(|&index| captures[index].ty.clone()).collect(),
         declared_output: match &output {
             Some(output) => syn::parse_quote!(-> #output),
             None => ReturnType::Default,
@@ -115,7 +124,7 @@ pub fn lower(block: &ExprAsync, captures: Vec<Capture>, output: Option<Type>, ha
         output,
         types: TypeNames::for_signature(hashed),
     };
-    let lowered = crate::lower::lower_block(&function, &signature, native)?;
+    let lowered = crate::lower::lower_block(&function, &signature, native, unresumed_drops)?;
     Ok(Expr::Verbatim(lowered))
 }
 

@@ -20,6 +20,7 @@ pub trait Store {
     async fn by_value(self, log: Log) -> u32
     where
         Self: Sized;
+    async fn configured(&self, log: Log) -> u32;
 
     /// A default method, desugared in the trait.
     #[desugar]
@@ -95,6 +96,17 @@ impl Store for Mem {
     async fn by_value(self, log: Log) -> u32 {
         yield_n(&log, "by value", 1).await;
         3
+    }
+
+    /// `#[cfg]` inside the body: lowered once per combination.
+    #[desugar]
+    async fn configured(&self, log: Log) -> u32 {
+        #[cfg(not(any()))]
+        let n = value_after(&log, "on", 1, 1).await;
+        #[cfg(any())]
+        let n = value_after(&log, "off", 2, 2).await;
+        yield_n(&log, "configured", 1).await;
+        n
     }
 
     fn base(&self) -> u32 {
@@ -185,4 +197,8 @@ pub fn generic(log: &Log) -> BoxFuture {
 
 pub fn not_send(log: &Log) -> BoxFuture {
     boxed(MEM.shared(log.clone(), Rc::new(2)))
+}
+
+pub fn configured(log: &Log) -> BoxFuture {
+    boxed(MEM.configured(log.clone()))
 }

@@ -243,3 +243,21 @@ pub mod instrument_methods {
         text
     }
 }
+
+pub mod instrument_capture_order {
+    #[allow(unused_imports)]
+    use crate::*;
+
+    /// The body mentions `second` first: rustc's block captures it first, and drops its captures
+    /// in that order (unpolled, suspended, and after its locals when it completes).
+    #[tracing::instrument(skip_all)]
+    #[super::super::desugar]
+    pub async fn reversed(first: Tracked, second: Tracked, third: Tracked) -> u32 {
+        let _ = &second;
+        yield_once("first").await;
+        let _ = &third;
+        drop(first);
+        yield_once("second").await;
+        1
+    }
+}

@@ -37,8 +37,10 @@ pub enum Site {
     /// The body of the plain `fn` that replaces the `async fn`.
     Function,
     /// An expression in place of an `async move` block, whose captured variables are the
-    /// parameters: `native` is the never-run copy (the block as written), defining `__native`.
-    Block { native: TokenStream },
+    /// parameters: `native` is the never-run copy (the block as written), defining `__native`;
+    /// `unresumed_drops` the parameters' indices in the order the block captured them, the order
+    /// they are dropped in when it is never polled.
+    Block { native: TokenStream, unresumed_drops: Vec<usize> },
 }
 
 pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &super::flow::Facts, layout: &Layout) -> TokenStream {
@@ -177,7 +179,11 @@ pub fn emit_future(function: &AsyncFn, signature: &Signature, body: &Body, facts
             unsafe fn state(this: *mut Self) -> *mut Self::State { #state_of }
         }
     };
-    let drop_impl = drop_impl(body, &emitter.emitted, layout, state, &frame_type, &frame_generics, has_prefix);
+    let unresumed_drops: Vec<LocalId> = match &site {
+        Site::Function => body.params.clone(),
+        Site::Block { unresumed_drops, .. } => unresumed_drops.iter().map(|&index| body.params[index]).collect(),
+    };
+    let drop_impl = drop_impl(body, &emitter.emitted, layout, state, &frame_type, &frame_generics, has_prefix, &unresumed_drops);
 
     let resume = resume_label();
     let output_annotation = signature.output.as_ref().map(|output| quote!(-> ::core::task::Poll<#output>));
@@ -213,7 +219,7 @@ pub fn emit_future(function: &AsyncFn, signature: &Signature, body: &Body, facts
 
     let shadow = match site {
         Site::Function => shadow(function, signature, emitter.expect.as_ref()),
-        Site::Block { native } => native,
+        Site::Block { native, .. } => native,
     };
     let function_items = &function.items;
     let recursion_checks = body.recursive_calls.iter().map(|(callee, arity)| {
@@ -312,7 +318,8 @@ fn param_value(signature: &Signature, body: &Body, local: LocalId) -> TokenStrea
 //     } } }
 // Dropping the future drops what its state holds, in rustc's order, the pinned locals among
 // the others.
-fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &Ident, frame_type: &TokenStream, generics: &TokenStream, has_prefix: bool) -> TokenStream {
+#[allow(clippy::too_many_arguments)]
+fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &Ident, frame_type: &TokenStream, generics: &TokenStream, has_prefix: bool, unresumed_order: &[LocalId]) -> TokenStream {
     let names = &layout.names;
     let state_place = if has_prefix { quote!(&mut self.__state) } else { quote!(self) };
     let drop_local = |local: LocalId| -> TokenStream {
@@ -342,8 +349,9 @@ fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &
         }
     };
     let unresumed_fields: Vec<&Ident> = body.params.iter().filter(|&&p| !layout.pinned(p)).map(|&p| &names.fields[p]).collect();
-    // Never polled: the parameters go in declaration order, as rustc's captured upvars do.
-    let unresumed_drops: Vec<TokenStream> = body.params.iter().map(|&p| drop_local(p)).collect();
+    // Never polled: the parameters go in declaration order, as rustc's captured upvars do (an
+    // `async` block's in the order it captured them).
+    let unresumed_drops: Vec<TokenStream> = unresumed_order.iter().map(|&p| drop_local(p)).collect();
     let suspended = layout.states.iter().enumerate().filter(|(k, _)| emitted.contains(k)).map(|(k, shape)| {
         let variant = format_ident!("Suspend{}", k);
         let mut fields = vec![quote!(__awaitee)];
