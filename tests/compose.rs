@@ -413,3 +413,19 @@ fn instrument_drops_captures_in_rustcs_order() {
         },
     );
 }
+
+#[test]
+fn instrument_on_async_trait_methods() {
+    use desugared::cases::instrument_async_trait::Service as _;
+    use native::cases::instrument_async_trait::Service as _;
+    compare_traced(
+        "instrument above desugar",
+        || n::instrument_async_trait::Svc.call(3, Tracked("held")),
+        || d::instrument_async_trait::Svc.call(3, Tracked("held")),
+    );
+    compare_traced(
+        "desugar above instrument",
+        || n::instrument_async_trait::Svc.other(4),
+        || d::instrument_async_trait::Svc.other(4),
+    );
+}

@@ -45,6 +45,12 @@ pub fn expand(args: &TokenStream, item: &TokenStream) -> Option<syn::Result<Toke
         }));
     }
     if is_async_trait_method(&function.sig)
+        && let Some(index) = function.attrs.iter().position(must_see_async_fn)
+    {
+        // tracing instruments async-trait's block itself: let it run first.
+        return Some(Ok(run_after(&function, index)));
+    }
+    if is_async_trait_method(&function.sig)
         && function
             .sig
             .inputs
@@ -274,13 +280,31 @@ fn async_trait_block(block: &mut Block) -> Option<&mut Expr> {
     let [Stmt::Expr(Expr::Call(call), None)] = block.stmts.as_mut_slice() else {
         return None;
     };
-    let boxes = matches!(&*call.func, Expr::Path(path) if path.path.segments.len() == 2
-        && path.path.segments[0].ident == "Box" && path.path.segments[1].ident == "pin");
+    // `Box::pin`, or `::std::boxed::Box::pin` when tracing instrumented the block.
+    let boxes = matches!(&*call.func, Expr::Path(path) if path.path.segments.len() >= 2
+        && path.path.segments[path.path.segments.len() - 2].ident == "Box"
+        && path.path.segments[path.path.segments.len() - 1].ident == "pin");
     if !boxes || call.args.len() != 1 {
         return None;
     }
     let future = call.args.first_mut()?;
-    matches!(future, Expr::Async(block) if block.capture.is_some()).then_some(future)
+    let Expr::Async(outer) = &*future else {
+        return None;
+    };
+    outer.capture?;
+    // Input (tracing-attributes 0.1 on async-trait's method):
+    //     Box::pin(async move { ..; let __tracing_instrument_future = async move { .. }; .. })
+    let instrumented = outer.block.stmts.iter().any(|stmt| {
+        matches!(stmt, Stmt::Local(Local { pat: Pat::Ident(name), .. })
+            if name.ident == "__tracing_instrument_future")
+    });
+    if !instrumented {
+        return Some(future);
+    }
+    let Expr::Async(outer) = future else {
+        return None;
+    };
+    tracing_user_block(&mut outer.block)
 }
 
 /// Puts `call` where the `async` block was and returns the block's body.

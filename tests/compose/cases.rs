@@ -261,3 +261,37 @@ pub mod instrument_capture_order {
         1
     }
 }
+
+pub mod instrument_async_trait {
+    #[allow(unused_imports)]
+    use crate::*;
+
+    #[async_trait::async_trait]
+    pub trait Service {
+        async fn call(&self, x: u32, held: Tracked) -> u32;
+        async fn other(&self, x: u32) -> u32;
+    }
+
+    pub struct Svc;
+
+    /// tracing instruments the block async-trait made: the machine takes the inner block's place.
+    #[async_trait::async_trait]
+    impl Service for Svc {
+        #[tracing::instrument(skip(self, held))]
+        #[super::super::desugar]
+        async fn call(&self, x: u32, held: Tracked) -> u32 {
+            let _kept = Tracked("kept");
+            yield_once("first").await;
+            drop(held);
+            yield_once("second").await;
+            x + 1
+        }
+
+        #[super::super::desugar]
+        #[tracing::instrument(skip(self))]
+        async fn other(&self, x: u32) -> u32 {
+            yield_once("other").await;
+            x * 2
+        }
+    }
+}
