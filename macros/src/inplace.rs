@@ -395,3 +395,48 @@ impl<'a> Visit<'a> for Uses<'_> {
     // Items do not see the variable.
     fn visit_item(&mut self, _: &'a syn::Item) {}
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(tokens: TokenStream) -> ExprAsync {
+        syn::parse2(tokens).expect("an async block")
+    }
+
+    fn names(captures: &[Capture]) -> Vec<String> {
+        captures.iter().map(|capture| capture.name.to_string()).collect()
+    }
+
+    #[test]
+    fn captures_are_the_mentioned_arguments_in_the_order_of_first_mention() {
+        let sig: syn::Signature = syn::parse_quote!(fn f(&self, a: String, b: u32, c: &str, unused: Vec<u8>));
+        let future = block(quote!(async move { let _ = b; println!("{c} {}", a); self.go(a).await }));
+        assert_eq!(names(&captured_parameters(&sig, &future).expect("plain names")), ["b", "c", "a", "self"]);
+        // A pattern argument has no name to capture.
+        let sig: syn::Signature = syn::parse_quote!(fn f((a, b): (u8, u8)));
+        assert!(captured_parameters(&sig, &future).is_none());
+    }
+
+    #[test]
+    fn refuses_blocks_that_may_capture_part_of_an_argument() {
+        let sig: syn::Signature = syn::parse_quote!(fn f(pair: (String, String), r: &(String, String)));
+        for (body, refused) in [
+            (quote!(async move { pair.len() + r.0.len() }), false),
+            (quote!(async move { let mut whole = pair; whole.0.len() }), false),
+            // Conservative: the later `pair` is the local, but the check does not follow scopes.
+            (quote!(async move { let pair = pair; pair.0.len() }), true),
+            (quote!(async move { format!("{pair:?}") }), false),
+            (quote!(async move { pair.0.len() }), true),
+            (quote!(async move { let (a, _) = pair; a }), true),
+            (quote!(async move { let _ = pair; }), true),
+            (quote!(async move { println!("{}", pair.1) }), true),
+            (quote!(async move { let pair = 1; pair }), true),
+        ] {
+            let future = block(body.clone());
+            let captures = captured_parameters(&sig, &future).expect("plain names");
+            let result = check_whole_captures(&future.block, &captures, "#[attr]");
+            assert_eq!(result.is_err(), refused, "{body}");
+        }
+    }
+}
