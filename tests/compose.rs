@@ -24,6 +24,7 @@ fn take_log() -> Vec<String> {
 }
 
 /// Logs its drop, so the logs show drop order on completion, cancellation and panic.
+#[derive(Debug)]
 pub struct Tracked(&'static str);
 
 impl Drop for Tracked {
@@ -342,5 +343,89 @@ fn tokio_test_functions_agree() {
         "should_panic",
         n::test_should_panic::fails,
         d::test_should_panic::fails,
+    );
+}
+
+#[test]
+fn instrument_on_methods_with_arguments_that_are_not_copy() {
+    compare_traced(
+        "&mut self, used and unused arguments",
+        || async {
+            let mut counter = n::instrument_methods::Counter {
+                count: 1,
+                name: Tracked("counter"),
+            };
+            counter.step(2, Tracked("used"), Tracked("unused")).await
+        },
+        || async {
+            let mut counter = d::instrument_methods::Counter {
+                count: 1,
+                name: Tracked("counter"),
+            };
+            counter.step(2, Tracked("used"), Tracked("unused")).await
+        },
+    );
+    compare_traced(
+        "self by value",
+        || {
+            n::instrument_methods::Counter {
+                count: 5,
+                name: Tracked("counter"),
+            }
+            .consume(Tracked("extra"))
+        },
+        || {
+            d::instrument_methods::Counter {
+                count: 5,
+                name: Tracked("counter"),
+            }
+            .consume(Tracked("extra"))
+        },
+    );
+}
+
+#[test]
+fn instrument_on_a_generic_function() {
+    compare_traced(
+        "generic",
+        || n::instrument_methods::generic(Tracked("value"), 3),
+        || d::instrument_methods::generic(Tracked("value"), 3),
+    );
+}
+
+#[test]
+fn instrument_drops_captures_in_rustcs_order() {
+    compare_traced(
+        "capture order",
+        || {
+            n::instrument_capture_order::reversed(
+                Tracked("first"),
+                Tracked("second"),
+                Tracked("third"),
+            )
+        },
+        || {
+            d::instrument_capture_order::reversed(
+                Tracked("first"),
+                Tracked("second"),
+                Tracked("third"),
+            )
+        },
+    );
+}
+
+#[test]
+fn instrument_on_async_trait_methods() {
+    use desugared::cases::instrument_async_trait::Service as _;
+    use native::cases::instrument_async_trait::Service as _;
+    compare_traced(
+        "instrument above desugar",
+        || n::instrument_async_trait::Svc.call(3, Tracked("held")),
+        || d::instrument_async_trait::Svc.call(3, Tracked("held")),
+    );
+    compare_traced(
+        "desugar above instrument",
+        || n::instrument_async_trait::Svc.other(4),
+        || d::instrument_async_trait::Svc.other(4),
     );
 }

@@ -1,17 +1,23 @@
 //! Composition with attributes that rewrite an `async fn` themselves: `#[tokio::main]`,
-//! `#[tokio::test]` and `#[tracing::instrument]`.
+//! `#[tokio::test]`, `#[tracing::instrument]` and `#[async_trait]`.
 //!
 //! Outer attributes expand first, so whichever of them is above `#[unasync::desugar]` rewrites the
-//! function before it. Each of these needs to see the `async fn` (tokio refuses a plain `fn`, and
-//! tracing enters its span only while a plain `fn` builds the future, not on every poll), so:
+//! function before it. tokio and tracing need to see the `async fn` (tokio refuses a plain `fn`,
+//! and tracing enters its span only while a plain `fn` builds the future, not on every poll), so:
 //! - above them, `#[unasync::desugar]` moves itself below them and lets them run first;
-//! - below them, it finds the `async` block they made of the user's body and replaces it with a
-//!   call of a desugared inner `async fn` holding that body, leaving their code as they wrote it.
+//! - below them, it finds the `async` block they made of the user's body and lowers it, leaving
+//!   their code as they wrote it.
 //!
-//! The inner function takes the arguments by value, where the block captured them by reference
-//! (tokio) or captured only the places it uses (tracing's `async move`): that is unobservable only
-//! for `Copy` arguments, which have no drop glue, so every argument must be `Copy` (checked by
-//! rustc, with a message of ours).
+//! `#[async_trait]` on an impl or trait has already turned the method into a plain `fn` returning
+//! `Box::pin(async move { .. })`. That block, and tracing's `async move { user }`, are lowered in
+//! place (see [`crate::inplace`]): the machine takes the variables the block captures, as the
+//! block does, so methods, generics and arguments of any type work.
+//!
+//! tokio's block is `async { user }`, which borrows the arguments: it is replaced with a call of
+//! a desugared inner `async fn` holding that body. The inner function takes the arguments by
+//! value, which is unobservable only for `Copy` arguments, which have no drop glue, so every
+//! argument must be `Copy` (checked by rustc, with a message of ours), and methods and generics
+//! are refused (an inner function cannot name `Self` or the outer generics).
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
@@ -31,12 +37,31 @@ pub fn expand(args: &TokenStream, item: &TokenStream) -> Option<syn::Result<Toke
         if let Some(index) = function.attrs.iter().position(must_see_async_fn) {
             return Some(Ok(run_after(&function, index)));
         }
-        let user = take_tracing_user_block(&mut function.block, call)?;
-        return Some(replace_with_inner_fn(
-            function,
-            user,
-            "#[tracing::instrument]",
-        ));
+        tracing_user_block(&mut function.block)?;
+        return Some(each_cfg(item, |mut function| {
+            let future = tracing_user_block(&mut function.block).expect("tracing's shape");
+            lower_in_place(&function.sig, future, "#[tracing::instrument]")
+                .map(|()| quote!(#function))
+        }));
+    }
+    if is_async_trait_method(&function.sig)
+        && let Some(index) = function.attrs.iter().position(must_see_async_fn)
+    {
+        // tracing instruments async-trait's block itself: let it run first.
+        return Some(Ok(run_after(&function, index)));
+    }
+    if is_async_trait_method(&function.sig)
+        && function
+            .sig
+            .inputs
+            .iter()
+            .all(|input| match input {
+                FnArg::Receiver(_) => true,
+                FnArg::Typed(typed) => matches!(&*typed.pat, Pat::Ident(name) if name.by_ref.is_none() && name.subpat.is_none()),
+            })
+    {
+        async_trait_block(&mut function.block)?;
+        return Some(each_cfg(item, lower_async_trait_block));
     }
     let user = take_tokio_user_block(&mut function.block, call)?;
     Some(replace_with_inner_fn(
@@ -44,6 +69,16 @@ pub fn expand(args: &TokenStream, item: &TokenStream) -> Option<syn::Result<Toke
         user,
         "#[tokio::main] or #[tokio::test]",
     ))
+}
+
+/// `lower` applied to the function once per combination of the `cfg`s inside it (see
+/// [`crate::cfg`]), or once when it has none.
+fn each_cfg(
+    item: &TokenStream,
+    lower: impl Fn(ItemFn) -> syn::Result<TokenStream>,
+) -> syn::Result<TokenStream> {
+    let each = |tokens: TokenStream| lower(syn::parse2::<ItemFn>(tokens)?);
+    crate::cfg::expand_each(item, each).unwrap_or_else(|| each(item.clone()))
 }
 
 /// The message for a plain `fn` that none of the known attributes made: an `async` block in its
@@ -132,40 +167,144 @@ fn take_tokio_user_block(block: &mut Block, call: Expr) -> Option<Block> {
 //     let __tracing_instrument_future = async move { user };
 //     let __tracing_instrument_future = async move { let x = async move { user }.await; .. };
 //     let __tracing_instrument_future = async move { match async move { user }.await { .. } };
-// Output: the same with `__unasync_body(..)` in place of `async move { user }`, and `{ user }`
-fn take_tracing_user_block(block: &mut Block, call: Expr) -> Option<Block> {
+// Output: `async move { user }`, where it is
+fn tracing_user_block(block: &mut Block) -> Option<&mut Expr> {
     let future = block.stmts.iter_mut().find_map(|stmt| match stmt {
         Stmt::Local(Local {
             pat: Pat::Ident(name),
             init: Some(init),
             ..
-        }) if name.ident == "__tracing_instrument_future" => Some(&mut init.expr),
+        }) if name.ident == "__tracing_instrument_future" => Some(&mut *init.expr),
         _ => None,
     })?;
-    let Expr::Async(outer) = &mut **future else {
+    let Expr::Async(outer) = &*future else {
         return None;
     };
     // tracing's blocks are `async move`; anything else is not its expansion.
     outer.capture?;
     let single = outer.block.stmts.len() == 1;
-    let awaited = match outer.block.stmts.first_mut() {
+    let wraps = match outer.block.stmts.first() {
         Some(Stmt::Local(Local {
             pat: Pat::Ident(name),
-            init: Some(init),
+            init: Some(_),
             ..
-        })) if name.ident == "x" || name.ident == "__match_scrutinee" => Some(&mut init.expr),
-        Some(Stmt::Expr(Expr::Match(matching), _)) if single => Some(&mut matching.expr),
-        _ => None,
+        })) => name.ident == "x" || name.ident == "__match_scrutinee",
+        Some(Stmt::Expr(Expr::Match(_), _)) => single,
+        _ => false,
+    };
+    if !wraps {
+        return Some(future);
+    }
+    let Expr::Async(outer) = future else {
+        return None;
+    };
+    let awaited = match outer.block.stmts.first_mut() {
+        Some(Stmt::Local(Local {
+            init: Some(init), ..
+        })) => &mut *init.expr,
+        Some(Stmt::Expr(Expr::Match(matching), _)) => &mut *matching.expr,
+        _ => return None,
     };
     match awaited {
-        None => take_block(future, call),
-        Some(awaited) => match &mut **awaited {
-            Expr::Await(awaited) if matches!(&*awaited.base, Expr::Async(inner) if inner.capture.is_some()) => {
-                take_block(&mut awaited.base, call)
-            }
-            _ => None,
-        },
+        Expr::Await(awaited) if matches!(&*awaited.base, Expr::Async(inner) if inner.capture.is_some()) => {
+            Some(&mut *awaited.base)
+        }
+        _ => None,
     }
+}
+
+// Input:  async fn f(&self, mut x: T) -> R { ..; let __tracing_instrument_future = async move { user }; .. }
+// Output: the same with the machine in place of `async move { user }` (see `crate::inplace`)
+/// Lowers `future`, an `async move` block of the `async fn` `sig`, in place; the block captures
+/// the arguments it uses, whole.
+fn lower_in_place(sig: &Signature, future: &mut Expr, attribute: &str) -> syn::Result<()> {
+    let Expr::Async(block) = future else {
+        unreachable!("an `async` block")
+    };
+    for input in &sig.inputs {
+        if let FnArg::Typed(typed) = input
+            && !matches!(&*typed.pat, Pat::Ident(name) if name.by_ref.is_none() && name.subpat.is_none())
+        {
+            return Err(Error::new(
+                typed.pat.span(),
+                format!(
+                    "#[unasync::desugar] under {attribute} needs each argument bound to a plain \
+                     name: bind it to a name and destructure it in the body"
+                ),
+            ));
+        }
+    }
+    let captures =
+        crate::inplace::captured_parameters(sig, block).expect("plain names, checked above");
+    crate::inplace::check_whole_captures(&block.block, &captures, attribute)?;
+    let output = match &sig.output {
+        syn::ReturnType::Default => Some(syn::parse_quote!(())),
+        syn::ReturnType::Type(_, ty) => {
+            (!crate::signature::mentions_impl_trait(ty)).then(|| (**ty).clone())
+        }
+    };
+    *future = crate::inplace::lower(block, captures, output, sig)?;
+    Ok(())
+}
+
+/// async-trait 0.1 names the lifetime of the boxed future `'async_trait`.
+fn is_async_trait_method(sig: &Signature) -> bool {
+    sig.asyncness.is_none()
+        && sig.generics.params.iter().any(
+            |param| matches!(param, GenericParam::Lifetime(l) if l.lifetime.ident == "async_trait"),
+        )
+}
+
+// Input (async-trait 0.1, `#[async_trait]` on the impl or trait):
+//     fn get<'life0, 'async_trait>(&'life0 self, k: u32) -> Pin<Box<dyn Future<Output = u32> + ..>>
+//     { Box::pin(async move { let __self = self; let k = k; .. }) }
+// Output: the same with the machine in place of `async move { .. }` (see `crate::inplace`)
+fn lower_async_trait_block(mut function: ItemFn) -> syn::Result<TokenStream> {
+    let sig = &function.sig;
+    let Some(future) = async_trait_block(&mut function.block) else {
+        unreachable!("async-trait's shape, checked before")
+    };
+    let Expr::Async(block) = &*future else {
+        unreachable!("an `async` block")
+    };
+    // async-trait binds each pattern argument to `__argN` in the signature.
+    let captures = crate::inplace::captured_parameters(sig, block).expect("plain names");
+    crate::inplace::check_whole_captures(&block.block, &captures, "#[async_trait]")?;
+    let output = crate::inplace::boxed_future_output(&sig.output);
+    *future = crate::inplace::lower(block, captures, output, sig)?;
+    Ok(quote!(#function))
+}
+
+/// The `async move` block in `Box::pin(async move { .. })`, the whole body.
+fn async_trait_block(block: &mut Block) -> Option<&mut Expr> {
+    let [Stmt::Expr(Expr::Call(call), None)] = block.stmts.as_mut_slice() else {
+        return None;
+    };
+    // `Box::pin`, or `::std::boxed::Box::pin` when tracing instrumented the block.
+    let boxes = matches!(&*call.func, Expr::Path(path) if path.path.segments.len() >= 2
+        && path.path.segments[path.path.segments.len() - 2].ident == "Box"
+        && path.path.segments[path.path.segments.len() - 1].ident == "pin");
+    if !boxes || call.args.len() != 1 {
+        return None;
+    }
+    let future = call.args.first_mut()?;
+    let Expr::Async(outer) = &*future else {
+        return None;
+    };
+    outer.capture?;
+    // Input (tracing-attributes 0.1 on async-trait's method):
+    //     Box::pin(async move { ..; let __tracing_instrument_future = async move { .. }; .. })
+    let instrumented = outer.block.stmts.iter().any(|stmt| {
+        matches!(stmt, Stmt::Local(Local { pat: Pat::Ident(name), .. })
+            if name.ident == "__tracing_instrument_future")
+    });
+    if !instrumented {
+        return Some(future);
+    }
+    let Expr::Async(outer) = future else {
+        return None;
+    };
+    tracing_user_block(&mut outer.block)
 }
 
 /// Puts `call` where the `async` block was and returns the block's body.
@@ -413,6 +552,37 @@ mod tests {
             !out.contains(&quote!(let body = async).to_string()),
             "{out}"
         );
+    }
+
+    #[test]
+    fn lowers_async_traits_block_in_place() {
+        let sig = quote! {
+            fn get<'life0, 'async_trait>(&'life0 self, k: u32)
+                -> ::core::pin::Pin<Box<dyn ::core::future::Future<Output = u32> + ::core::marker::Send + 'async_trait>>
+            where 'life0: 'async_trait, Self: 'async_trait
+        };
+        let out = expanded(quote! {
+            #sig {
+                Box::pin(async move {
+                    let __self = self;
+                    let k = k;
+                    let __ret: u32 = { ready(k).await + 1 };
+                    #[allow(unreachable_code)]
+                    __ret
+                })
+            }
+        })
+        .expect("composed");
+        // The signature stays as async-trait wrote it, and the machine takes the block's place,
+        // with `self` and `k` moved into its first state.
+        assert!(
+            out.starts_with("fn get < 'life0 , 'async_trait > (& 'life0 self , k : u32)"),
+            "{out}"
+        );
+        assert!(out.contains("Box :: pin ({"), "{out}");
+        assert!(out.contains("Machine :: new"), "{out}");
+        assert!(out.contains("MaybeUninit :: new (self)"), "{out}");
+        assert!(out.contains("MaybeUninit :: new (k)"), "{out}");
     }
 
     #[test]

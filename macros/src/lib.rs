@@ -12,6 +12,7 @@ mod cfg;
 mod compose;
 #[cfg(test)]
 mod fuzz;
+mod inplace;
 mod input;
 mod items;
 mod lower;

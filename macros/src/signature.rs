@@ -48,7 +48,7 @@ pub struct TypeNames {
 }
 
 impl TypeNames {
-    fn for_signature(sig: &syn::Signature) -> Self {
+    pub fn for_signature(sig: &syn::Signature) -> Self {
         // FNV-1a: stable across compilers and runs, so expansions and snapshots are reproducible.
         let hash = sig.to_token_stream().to_string().bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
             (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)

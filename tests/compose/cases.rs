@@ -195,3 +195,103 @@ pub mod test_should_panic {
         panic!("failed on purpose");
     }
 }
+
+pub mod instrument_methods {
+    #[allow(unused_imports)]
+    use crate::*;
+
+    pub struct Counter {
+        pub count: u32,
+        /// Logs when the counter is dropped.
+        #[allow(dead_code)]
+        pub name: Tracked,
+    }
+
+    impl Counter {
+        /// `&mut self`, and arguments that are not `Copy`: one the body drops early, one it never
+        /// uses (the block does not capture it: it is dropped when the function returns).
+        #[tracing::instrument(skip(self, used, _unused))]
+        #[super::super::desugar]
+        pub async fn step(&mut self, by: u32, used: Tracked, _unused: Tracked) -> u32 {
+            let _kept = Tracked("kept");
+            yield_once("first").await;
+            self.count += by;
+            drop(used);
+            yield_once("second").await;
+            self.count
+        }
+
+        /// `self` by value, below the attribute.
+        #[super::super::desugar]
+        #[tracing::instrument(skip_all)]
+        pub async fn consume(self, extra: Tracked) -> u32 {
+            let this = self;
+            yield_once("consume").await;
+            drop(extra);
+            yield_once("consumed").await;
+            this.count
+        }
+    }
+
+    /// A generic function: the machine's items name none of its parameters.
+    #[tracing::instrument(skip(value))]
+    #[super::super::desugar]
+    pub async fn generic<T: std::fmt::Debug>(value: T, n: u32) -> String {
+        yield_once("generic").await;
+        let text = format!("{value:?} {n}");
+        yield_once("formatted").await;
+        text
+    }
+}
+
+pub mod instrument_capture_order {
+    #[allow(unused_imports)]
+    use crate::*;
+
+    /// The body mentions `second` first: rustc's block captures it first, and drops its captures
+    /// in that order (unpolled, suspended, and after its locals when it completes).
+    #[tracing::instrument(skip_all)]
+    #[super::super::desugar]
+    pub async fn reversed(first: Tracked, second: Tracked, third: Tracked) -> u32 {
+        let _ = &second;
+        yield_once("first").await;
+        let _ = &third;
+        drop(first);
+        yield_once("second").await;
+        1
+    }
+}
+
+pub mod instrument_async_trait {
+    #[allow(unused_imports)]
+    use crate::*;
+
+    #[async_trait::async_trait]
+    pub trait Service {
+        async fn call(&self, x: u32, held: Tracked) -> u32;
+        async fn other(&self, x: u32) -> u32;
+    }
+
+    pub struct Svc;
+
+    /// tracing instruments the block async-trait made: the machine takes the inner block's place.
+    #[async_trait::async_trait]
+    impl Service for Svc {
+        #[tracing::instrument(skip(self, held))]
+        #[super::super::desugar]
+        async fn call(&self, x: u32, held: Tracked) -> u32 {
+            let _kept = Tracked("kept");
+            yield_once("first").await;
+            drop(held);
+            yield_once("second").await;
+            x + 1
+        }
+
+        #[super::super::desugar]
+        #[tracing::instrument(skip(self))]
+        async fn other(&self, x: u32) -> u32 {
+            yield_once("other").await;
+            x * 2
+        }
+    }
+}

@@ -32,7 +32,26 @@ use super::resume::{flag_field, resume_label, Emitter};
 use crate::input::AsyncFn;
 use crate::signature::{ArgBinding, Signature};
 
+/// Where the machine is emitted.
+pub enum Site {
+    /// The body of the plain `fn` that replaces the `async fn`.
+    Function,
+    /// An expression in place of an `async move` block, whose captured variables are the
+    /// parameters: `native` is the never-run copy (the block as written), defining `__native`;
+    /// `unresumed_drops` the parameters' indices in the order the block captured them, the order
+    /// they are dropped in when it is never polled.
+    Block { native: TokenStream, unresumed_drops: Vec<usize> },
+}
+
 pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &super::flow::Facts, layout: &Layout) -> TokenStream {
+    let sig = &signature.tokens;
+    let future = emit_future(function, signature, body, facts, layout, Site::Function);
+    quote!(#sig { #future })
+}
+
+/// The statements that build the future, then the future: the function's body, or the block
+/// expression that replaces an `async move` block (see [`Site`]).
+pub fn emit_future(function: &AsyncFn, signature: &Signature, body: &Body, facts: &super::flow::Facts, layout: &Layout, site: Site) -> TokenStream {
     let names = &layout.names;
     let state = &signature.types.state;
     let frame_struct = &signature.types.frame;
@@ -160,7 +179,11 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
             unsafe fn state(this: *mut Self) -> *mut Self::State { #state_of }
         }
     };
-    let (drop_impl, drop_by_edition) = drop_impl(body, &emitter.emitted, layout, state, &frame_type, &frame_generics, has_prefix);
+    let unresumed_drops: Vec<LocalId> = match &site {
+        Site::Function => body.params.clone(),
+        Site::Block { unresumed_drops, .. } => unresumed_drops.iter().map(|&index| body.params[index]).collect(),
+    };
+    let (drop_impl, drop_by_edition) = drop_impl(body, &emitter.emitted, layout, state, &frame_type, &frame_generics, has_prefix, &unresumed_drops);
     let edition = (drop_by_edition || emitter.names_edition.get()).then(|| edition_probe(function));
 
     let resume = resume_label();
@@ -195,7 +218,10 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
         initial_state
     };
 
-    let shadow = shadow(function, signature, emitter.expect.as_ref());
+    let shadow = match site {
+        Site::Function => shadow(function, signature, emitter.expect.as_ref()),
+        Site::Block { native, .. } => native,
+    };
     let function_items = &function.items;
     let recursion_checks = body.recursive_calls.iter().map(|(callee, arity)| {
         let diverging = (0..*arity).map(|_| quote!(loop {}));
@@ -203,9 +229,7 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
         let check = quote_spanned!(span=> ::unasync::__private::recursion_is_this_future(&__future, #callee(#(#diverging),*)));
         quote!(#[allow(unreachable_code)] if false { #check; })
     });
-    let sig = &signature.tokens;
     quote! {
-        #sig {
             #shadow
             #(#function_items)*
             #expect_fn
@@ -239,7 +263,6 @@ pub fn emit(function: &AsyncFn, signature: &Signature, body: &Body, facts: &supe
             }, __native);
             #(#recursion_checks)*
             __future
-        }
     }
 }
 
@@ -302,7 +325,8 @@ fn param_value(signature: &Signature, body: &Body, local: LocalId) -> TokenStrea
 //     } } }
 // Dropping the future drops what its state holds, in rustc's order, the pinned locals among
 // the others.
-fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &Ident, frame_type: &TokenStream, generics: &TokenStream, has_prefix: bool) -> (TokenStream, bool) {
+#[allow(clippy::too_many_arguments)]
+fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &Ident, frame_type: &TokenStream, generics: &TokenStream, has_prefix: bool, unresumed_order: &[LocalId]) -> (TokenStream, bool) {
     let edition_2024 = edition_2024();
     let mut by_edition = false;
     let names = &layout.names;
@@ -334,8 +358,9 @@ fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &
         }
     };
     let unresumed_fields: Vec<&Ident> = body.params.iter().filter(|&&p| !layout.pinned(p)).map(|&p| &names.fields[p]).collect();
-    // Never polled: the parameters go in declaration order, as rustc's captured upvars do.
-    let unresumed_drops: Vec<TokenStream> = body.params.iter().map(|&p| drop_local(p)).collect();
+    // Never polled: the parameters go in declaration order, as rustc's captured upvars do (an
+    // `async` block's in the order it captured them).
+    let unresumed_drops: Vec<TokenStream> = unresumed_order.iter().map(|&p| drop_local(p)).collect();
     let suspended: Vec<TokenStream> = layout.states.iter().enumerate().filter(|(k, _)| emitted.contains(k)).map(|(k, shape)| {
         let variant = format_ident!("Suspend{}", k);
         let mut fields = vec![quote!(__awaitee)];

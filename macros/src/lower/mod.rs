@@ -70,4 +70,16 @@ pub fn lower(function: &AsyncFn, signature: &Signature) -> syn::Result<TokenStre
     Ok(frame::emit(function, signature, &body, &facts, &layout))
 }
 
+/// The machine as an expression in place of an `async move` block: `function` holds the block's
+/// body, `signature` its captured variables as parameters, `native` the never-run copy and
+/// `unresumed_drops` the order the block captured them in (see [`frame::Site::Block`]).
+pub fn lower_block(function: &AsyncFn, signature: &Signature, native: TokenStream, unresumed_drops: Vec<usize>) -> syn::Result<TokenStream> {
+    let body = build::build(function, signature)?;
+    let facts = flow::analyse(&body);
+    let layout = layout::layout(&body, &facts);
+    layout::check(&body, &layout)?;
+    let future = frame::emit_future(function, signature, &body, &facts, &layout, frame::Site::Block { native, unresumed_drops });
+    Ok(quote::quote!({ #future }))
+}
+
 pub use build::strip_parens;
