@@ -65,9 +65,11 @@ fn collect(items: &[syn::Item], prefix: &str, file: &str, out: &mut Vec<Fixture>
             }
             syn::Item::Impl(imp) => {
                 let ty = join(&self_type(&imp.self_ty));
+                // On the block, the attribute desugars each `async fn` in it.
+                let block = has_desugar(&imp.attrs);
                 for it in &imp.items {
                     if let syn::ImplItem::Fn(f) = it
-                        && has_desugar(&f.attrs)
+                        && (has_desugar(&f.attrs) || (block && f.sig.asyncness.is_some()))
                     {
                         out.push(Fixture { file: file.into(), path: format!("{ty}::{}", f.sig.ident) });
                     }
@@ -87,7 +89,7 @@ fn collect(items: &[syn::Item], prefix: &str, file: &str, out: &mut Vec<Fixture>
     }
 }
 
-/// Every `#[desugar]` fn in `fixtures/src/cases/*.rs`, sorted.
+/// Every `#[desugar]` fn in `fixtures/src/cases/*.rs` (and `async fn` of a `#[desugar]` impl), sorted.
 fn fixtures() -> Vec<Fixture> {
     let dir = root().join("fixtures/src/cases");
     let mut out = Vec::new();

@@ -248,7 +248,7 @@ fn lower_in_place(sig: &Signature, future: &mut Expr, attribute: &str) -> syn::R
 }
 
 /// async-trait 0.1 names the lifetime of the boxed future `'async_trait`.
-fn is_async_trait_method(sig: &Signature) -> bool {
+pub fn is_async_trait_method(sig: &Signature) -> bool {
     sig.asyncness.is_none()
         && sig.generics.params.iter().any(
             |param| matches!(param, GenericParam::Lifetime(l) if l.lifetime.ident == "async_trait"),

@@ -1,6 +1,7 @@
 //! The `#[unasync::desugar]` attribute. Use it through the `unasync` crate.
 //!
-//! The expansion is a pipeline of small steps: [`cfg`] lowers each combination of the `cfg`s
+//! The expansion is a pipeline of small steps ([`impls`] runs it on each `async fn` of an `impl`
+//! block): [`cfg`] lowers each combination of the `cfg`s
 //! inside the function, [`input`] parses and validates the item,
 //! [`items`] takes the body's items out of it, [`signature`] rewrites the signature, and [`lower`]
 //! turns the body into a state machine (its module docs describe the states, what is saved, poll
@@ -10,6 +11,7 @@
 mod awaits;
 mod cfg;
 mod compose;
+mod impls;
 #[cfg(test)]
 mod fuzz;
 mod inplace;
@@ -38,19 +40,26 @@ pub fn desugar(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 fn try_expand(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
+    match syn::parse2::<syn::ItemImpl>(item.clone()) {
+        Ok(block) => impls::expand(args, block),
+        Err(_) => expand_fn(args, item, impls::Place::Unknown),
+    }
+}
+
+fn expand_fn(args: TokenStream2, item: TokenStream2, place: impls::Place) -> syn::Result<TokenStream2> {
     if let Some(composed) = compose::expand(&args, &item) {
         return composed;
     }
-    if let Some(variants) = cfg::expand_each(&item, |variant| expand_one(args.clone(), variant)) {
+    if let Some(variants) = cfg::expand_each(&item, |variant| expand_one(args.clone(), variant, place)) {
         return variants;
     }
-    expand_one(args, item)
+    expand_one(args, item, place)
 }
 
-fn expand_one(args: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
+fn expand_one(args: TokenStream2, item: TokenStream2, place: impls::Place) -> syn::Result<TokenStream2> {
     let mut function = input::parse(args, item)?;
     function.items = items::hoist(&mut function.block)?;
-    let signature = signature::rewrite(&function)?;
+    let signature = signature::rewrite(&function, place)?;
     lower::lower(&function, &signature)
 }
 

@@ -22,6 +22,7 @@ use syn::{
     ReturnType, Type,
 };
 
+use crate::impls::Place;
 use crate::input::AsyncFn;
 
 pub struct Signature {
@@ -74,7 +75,7 @@ pub enum ArgBinding {
     Pattern(Pat),
 }
 
-pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
+pub fn rewrite(function: &AsyncFn, place: Place) -> syn::Result<Signature> {
     let mut sig = function.sig.clone();
     sig.asyncness = None;
 
@@ -174,6 +175,9 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
             captured.push(lifetime);
         }
     }
+    if needs_frame_lifetime(function, place, &captured) {
+        captured.push(frame_lifetime(&mut sig, &captured));
+    }
     let captures = captured.iter().map(|lifetime| quote!(+ ::unasync::__private::Captures<#lifetime>));
     let (output_tokens, output) = match &sig.output {
         ReturnType::Default => (quote!(()), Some(syn::parse_quote!(()))),
@@ -201,6 +205,89 @@ pub fn rewrite(function: &AsyncFn) -> syn::Result<Signature> {
         declared_output: function.sig.output.clone(),
         types: TypeNames::for_signature(&function.sig),
     })
+}
+
+/// Whether the future gets `'__frame`, the lifetime it is valid for: outlived by every lifetime
+/// and type parameter of the function, as rustc's own future is.
+///
+/// The machine's fields name the types of what lives across an `.await`, and the returned
+/// `impl Future`'s hidden type may only name lifetimes of the signature. Two kinds of field have
+/// no such lifetime: an awaitee borrowing from two arguments (`self.stream.write_all(frame.bytes())`
+/// in `fn f(&mut self, frame: &Frame)`: the overlap of both lifetimes, E0700), and a borrow of a
+/// generic-typed local (`&item` with `item: S`: `'static` would be the only choice, E0310).
+/// `'__frame` is that lifetime. It is early-bound, so the function cannot be used where a
+/// higher-ranked `for<'a> AsyncFn(&'a T)` is expected, and it changes the signature, which a
+/// trait impl's method must not: only functions known not to be trait items or their impls (an
+/// explicit visibility, or a method of an inherent impl the attribute is on) get it, and only when
+/// one of the two cases can arise.
+fn needs_frame_lifetime(function: &AsyncFn, place: Place, lifetimes: &[Lifetime]) -> bool {
+    let own_signature = place == Place::InherentImpl || !matches!(function.vis, syn::Visibility::Inherited);
+    let type_parameters = function.sig.generics.type_params().next().is_some()
+        || function.sig.inputs.iter().any(|input| matches!(input, FnArg::Typed(t) if mentions_impl_trait(&t.ty)));
+    own_signature && (lifetimes.len() >= 2 || type_parameters)
+}
+
+/// Declares `'__frame` with every lifetime and type parameter outliving it (`impl Trait`
+/// arguments gain the bound `+ '__frame`), and returns it. A parameter's bound goes where its
+/// other bounds are (clippy's `multiple_bound_locations` is the user's lint, not ours).
+fn frame_lifetime(sig: &mut syn::Signature, lifetimes: &[Lifetime]) -> Lifetime {
+    let frame = Lifetime::new("'__frame", Span::mixed_site());
+    let mut outer = Vec::new();
+    for lifetime in lifetimes {
+        let declared = sig.generics.lifetimes().any(|param| param.lifetime.ident == lifetime.ident);
+        if !declared || !bound_in_where_clause(sig, |p| matches!(p, syn::WherePredicate::Lifetime(l) if l.lifetime.ident == lifetime.ident), &frame) {
+            outer.push(lifetime.clone());
+        }
+    }
+    let types: Vec<Ident> = sig.generics.type_params().map(|param| param.ident.clone()).collect();
+    for ty in &types {
+        let in_where = bound_in_where_clause(
+            sig,
+            |p| matches!(p, syn::WherePredicate::Type(t) if matches!(&t.bounded_ty, Type::Path(path) if path.qself.is_none() && path.path.is_ident(ty))),
+            &frame,
+        );
+        if !in_where && let Some(param) = sig.generics.type_params_mut().find(|param| param.ident == *ty) {
+            param.bounds.push(syn::TypeParamBound::Lifetime(frame.clone()));
+        }
+    }
+    for param in sig.generics.lifetimes_mut() {
+        if let Some(index) = outer.iter().position(|l| l.ident == param.lifetime.ident) {
+            param.bounds.push(frame.clone());
+            outer.remove(index);
+        }
+    }
+    if !outer.is_empty() {
+        let where_clause = sig.generics.make_where_clause();
+        for lifetime in outer {
+            where_clause.predicates.push(syn::parse_quote!(#lifetime: #frame));
+        }
+    }
+    sig.generics.params.push(GenericParam::Lifetime(LifetimeParam::new(frame.clone())));
+    struct BoundImplTrait<'a>(&'a Lifetime);
+    impl VisitMut for BoundImplTrait<'_> {
+        fn visit_type_impl_trait_mut(&mut self, ty: &mut syn::TypeImplTrait) {
+            ty.bounds.push(syn::TypeParamBound::Lifetime(self.0.clone()));
+        }
+    }
+    for input in &mut sig.inputs {
+        if let FnArg::Typed(typed) = input {
+            BoundImplTrait(&frame).visit_type_mut(&mut typed.ty);
+        }
+    }
+    frame
+}
+
+/// Adds `: '__frame` to the first where-clause predicate `is_for` selects; whether there was one.
+fn bound_in_where_clause(sig: &mut syn::Signature, is_for: impl Fn(&syn::WherePredicate) -> bool, frame: &Lifetime) -> bool {
+    let Some(predicate) = sig.generics.where_clause.as_mut().and_then(|w| w.predicates.iter_mut().find(|p| is_for(p))) else {
+        return false;
+    };
+    match predicate {
+        syn::WherePredicate::Lifetime(l) => l.bounds.push(frame.clone()),
+        syn::WherePredicate::Type(t) => t.bounds.push(syn::TypeParamBound::Lifetime(frame.clone())),
+        _ => return false,
+    }
+    true
 }
 
 /// Names the elided references of the output type (`&T`, `&'_ T`) with the lifetime elision

@@ -1,8 +1,9 @@
+// On an impl block the attribute desugars its `async fn`s; one with none is a mistake.
 struct S;
 
 #[unasync::desugar]
 impl S {
-    async fn f(&self) {}
+    fn f(&self) {}
 }
 
 fn main() {}

@@ -212,7 +212,15 @@ impl Handler for Rewrite<'_, '_> {
                     }
                     return Some(quote_spanned!(span=> (*({ #name }))));
                 }
+                let mutable_reference = self.cx.body.locals[local].mutable_reference;
                 Some(match kind {
+                    // A `&mut` moved (`f(r)`) may be reborrowed or moved, as `f` expects: it stays
+                    // in the frame, so it is reborrowed, which serves both (natively it is not
+                    // used after a move).
+                    UseKind::Move if mutable_reference && !flagged => {
+                        let get_mut = if by_guard { quote!(#name) } else { guard_access(name, "get_mut") };
+                        quote_spanned!(span=> (&mut **#get_mut))
+                    }
                     UseKind::Borrow | UseKind::BorrowMut if by_guard => quote_spanned!(span=> (*#name)),
                     UseKind::Move if trivially_dropped && by_guard => quote_spanned!(span=> (*#name)),
                     UseKind::Move | UseKind::ConsumingCall if flagged => {
