@@ -415,6 +415,17 @@ fn instrument_drops_captures_in_rustcs_order() {
 }
 
 #[test]
+fn instrument_uses_part_of_an_argument() {
+    use desugared::cases::instrument_partial_use::Pair as DPair;
+    use native::cases::instrument_partial_use::Pair as NPair;
+    compare_traced(
+        "partial use",
+        || n::instrument_partial_use::first(NPair(Tracked("a0"), Tracked("a1")), NPair(Tracked("b0"), Tracked("b1"))),
+        || d::instrument_partial_use::first(DPair(Tracked("a0"), Tracked("a1")), DPair(Tracked("b0"), Tracked("b1"))),
+    );
+}
+
+#[test]
 fn instrument_on_async_trait_methods() {
     use desugared::cases::instrument_async_trait::Service as _;
     use native::cases::instrument_async_trait::Service as _;

@@ -236,7 +236,10 @@ fn lower_in_place(sig: &Signature, future: &mut Expr, attribute: &str) -> syn::R
     }
     let captures =
         crate::inplace::captured_parameters(sig, block).expect("plain names, checked above");
-    crate::inplace::check_whole_captures(&block.block, &captures, attribute)?;
+    // tracing-attributes is an edition-2018 crate: the `async move` it writes takes each variable
+    // it mentions whole, in every edition of the user's crate (`instrument_uses_part_of_an_argument`
+    // in tests/compose.rs pins it against the native function).
+    crate::inplace::check_whole_captures(&block.block, &captures, attribute, false)?;
     let output = match &sig.output {
         syn::ReturnType::Default => Some(syn::parse_quote!(())),
         syn::ReturnType::Type(_, ty) => {
@@ -269,7 +272,7 @@ fn lower_async_trait_block(mut function: ItemFn) -> syn::Result<TokenStream> {
     };
     // async-trait binds each pattern argument to `__argN` in the signature.
     let captures = crate::inplace::captured_parameters(sig, block).expect("plain names");
-    crate::inplace::check_whole_captures(&block.block, &captures, "#[async_trait]")?;
+    crate::inplace::check_whole_captures(&block.block, &captures, "#[async_trait]", true)?;
     let output = crate::inplace::boxed_future_output(&sig.output);
     *future = crate::inplace::lower(block, captures, output, sig)?;
     Ok(quote!(#function))

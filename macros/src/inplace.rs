@@ -29,9 +29,11 @@
 //! them may name both.
 //!
 //! A block captures a variable it mentions by value, or only the places it uses (edition 2021's
-//! precise captures): the machine takes the whole variable, so [`check_whole_captures`] refuses a
-//! block that may use only part of a variable with drop glue (`x.field`, `let (a, _) = x`), or
-//! that declares its own variable of the name before using the captured one. async-trait's
+//! precise captures, decided by the edition of the crate that wrote `async move`: tracing's
+//! blocks are edition 2018's): the machine takes the whole variable, so [`check_whole_captures`]
+//! refuses a block with precise captures that may use only part of a variable with drop glue
+//! (`x.field`, `let (a, _) = x`), or that declares its own variable of the name before using the
+//! captured one. async-trait's
 //! blocks move each argument whole at their start (`let k = k;`), which the machine does at once
 //! ([`bind_at_start`]).
 
@@ -248,8 +250,9 @@ pub fn boxed_future_output(output: &ReturnType) -> Option<Type> {
 /// rustc's `async move` block captures the places it uses (a field, `let (a, _) = x`, nothing
 /// for `let _ = x`), and leaves the rest of the variable to be dropped with the function. A
 /// variable that has no drop glue of its own (a reference) may be used in any way. `what` names
-/// the attribute in the messages.
-pub fn check_whole_captures(block: &syn::Block, captures: &[Capture], what: &str) -> syn::Result<()> {
+/// the attribute in the messages; `precise` says whether the block captures places (the edition
+/// of the tokens `async move` came from is 2021 or later).
+pub fn check_whole_captures(block: &syn::Block, captures: &[Capture], what: &str, precise: bool) -> syn::Result<()> {
     for capture in captures {
         let reference = matches!(capture.ty, Some(Type::Reference(_)));
         if reference {
@@ -267,7 +270,7 @@ pub fn check_whole_captures(block: &syn::Block, captures: &[Capture], what: &str
                 ),
             ));
         }
-        if let Some(span) = uses.partial {
+        if let Some(span) = uses.partial.filter(|_| precise) {
             return Err(syn::Error::new(
                 span,
                 format!(
@@ -435,7 +438,7 @@ mod tests {
         ] {
             let future = block(body.clone());
             let captures = captured_parameters(&sig, &future).expect("plain names");
-            let result = check_whole_captures(&future.block, &captures, "#[attr]");
+            let result = check_whole_captures(&future.block, &captures, "#[attr]", true);
             assert_eq!(result.is_err(), refused, "{body}");
         }
     }

@@ -262,6 +262,24 @@ pub mod instrument_capture_order {
     }
 }
 
+pub mod instrument_partial_use {
+    #[allow(unused_imports)]
+    use crate::*;
+
+    pub struct Pair(pub Tracked, pub Tracked);
+
+    /// The body uses only `pair.0` and `other.1`: tracing's edition-2018 block still captures
+    /// both arguments whole, so both halves of each drop with the future.
+    #[tracing::instrument(skip_all)]
+    #[super::super::desugar]
+    pub async fn first(pair: Pair, other: Pair) -> usize {
+        yield_once("first").await;
+        let right = other.1 .0.len();
+        yield_once("second").await;
+        pair.0 .0.len() + right
+    }
+}
+
 pub mod instrument_async_trait {
     #[allow(unused_imports)]
     use crate::*;
