@@ -418,7 +418,7 @@ fn check_supported(function: &ItemFn, user: &Block, attribute: &str) -> syn::Res
             },
         }
     }
-    if let Some(span) = find_ident(&quote!(#sig #user), "Self") {
+    if let Some(span) = find_ident(&quote!(#sig), "Self").or_else(|| self_outside_items(user)) {
         return Err(Error::new(
             span,
             format!(
@@ -428,6 +428,28 @@ fn check_supported(function: &ItemFn, user: &Block, attribute: &str) -> syn::Res
         ));
     }
     Ok(())
+}
+
+/// `Self` in the body, outside the items declared in it (`impl Inner { fn new() -> Self }` has
+/// its own `Self`).
+fn self_outside_items(block: &Block) -> Option<Span> {
+    struct Finder(Option<Span>);
+    impl<'a> syn::visit::Visit<'a> for Finder {
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+        fn visit_ident(&mut self, ident: &'a proc_macro2::Ident) {
+            if ident == "Self" && self.0.is_none() {
+                self.0 = Some(ident.span());
+            }
+        }
+        fn visit_macro(&mut self, mac: &'a syn::Macro) {
+            if self.0.is_none() {
+                self.0 = find_ident(&mac.tokens, "Self");
+            }
+        }
+    }
+    let mut finder = Finder(None);
+    syn::visit::Visit::visit_block(&mut finder, block);
+    finder.0
 }
 
 fn mentions(tokens: &TokenStream, name: &str) -> bool {

@@ -102,6 +102,14 @@ pub mod main_below {
     #[super::super::desugar]
     #[tokio::main(flavor = "current_thread")]
     pub async fn run(x: u32, mut y: u64) -> u64 {
+        // An item of the body has its own `Self`.
+        struct Step(u64);
+        impl Step {
+            fn new(n: u64) -> Self {
+                Self(n)
+            }
+        }
+        y += Step::new(0).0;
         let kept = Tracked("kept");
         yield_once("first").await;
         y += u64::from(x);
