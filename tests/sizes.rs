@@ -14,14 +14,28 @@ fn size_table() {
     });
 }
 
+/// Fixtures whose future is larger than rustc's, each with its cause (the README's "Sizes"). The
+/// test fails on any other, and on one of these that is no longer larger (then it leaves the list).
+const KNOWN_LARGER: &[&str] = &[
+    // A local of a type the tokens do not show (`let c = f(m).await;`, a `&mut u32`), dead before
+    // a later `.await` but in scope across it: it may have drop glue, to run at the end of its
+    // scope, so the state keeps it; rustc knows it has none and does not.
+    "mut_ref_local_passed_on",
+];
+
 #[test]
 fn never_larger_than_rustc() {
-    let larger: Vec<String> = rows()
+    let rows = rows();
+    let larger: Vec<String> = rows
         .iter()
-        .filter(|row| row.desugared > row.native)
+        .filter(|row| row.desugared > row.native && !KNOWN_LARGER.contains(&row.name))
         .map(|row| format!("{}: {} > {}", row.name, row.desugared, row.native))
         .collect();
     assert!(larger.is_empty(), "larger than rustc's:\n{}", larger.join("\n"));
+    for name in KNOWN_LARGER {
+        let row = row(&rows, name);
+        assert!(row.desugared > row.native, "{name} is no longer larger than rustc's: take it out of KNOWN_LARGER");
+    }
 }
 
 #[test]

@@ -484,6 +484,17 @@ impl Builder {
             local.mutable_reference |= mutable_reference;
             local.owning = owning_type(ty);
         }
+        // `let m = &mut x;`: a `&mut` without a written type, passed on by value (reborrowed) and
+        // used again as one.
+        if let ([binding], None, Pat::Ident(ident), Some(syn::Expr::Reference(reference))) =
+            (bindings.as_slice(), &ty, &pat, local.init.as_ref().map(|init| strip_parens(&init.expr)))
+            && reference.mutability.is_some()
+            && ident.by_ref.is_none()
+        {
+            let local = &mut self.locals[*binding];
+            local.trivially_dropped = true;
+            local.mutable_reference = true;
+        }
         if init.is_none() {
             for &binding in &bindings {
                 self.locals[binding].deferred = true;
