@@ -152,6 +152,17 @@ pub fn path_suffix_match(long: &str, short: &str) -> bool {
     long == short || (long.ends_with(short) && long[..long.len() - short.len()].ends_with("::"))
 }
 
+/// For the path of a `#[unasync::desugar]` machine lowered in place inside an `async fn`'s own
+/// body (`Client::get::{closure#0}`: `#[tracing::instrument]` keeps the fn async and the
+/// machine's types are declared in its body, rustc's `{closure#0}` of the fn), the fn's path
+/// (`Client::get`); `None` for any other path. Generics are kept as given.
+pub fn in_async_fn_body(path: &str) -> Option<&str> {
+    let start = *top_level_segments(path).last()?;
+    let last = &path[start..];
+    let n = last.strip_prefix("{closure#")?.strip_suffix('}')?;
+    (start >= 2 && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())).then(|| &path[..start - 2])
+}
+
 /// Whether a type is a future already on the heap: `Pin<Box<..>>` (what `#[async_trait]`
 /// methods return) or `Box<..>`, however rustc spells the paths.
 pub fn is_boxed(ty: &str) -> bool {
@@ -219,6 +230,15 @@ pub fn canonical(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn machines_inside_an_async_fns_body() {
+        assert_eq!(in_async_fn_body("clients::client::Client::get::{closure#0}"), Some("clients::client::Client::get"));
+        assert_eq!(in_async_fn_body("run<u8>::{closure#1}"), Some("run<u8>"));
+        assert_eq!(in_async_fn_body("clients::client::Client::get"), None);
+        assert_eq!(in_async_fn_body("{closure#0}"), None);
+        assert_eq!(in_async_fn_body("f::{closure@src/lib.rs:1:1: 1:2}"), None);
+    }
 
     #[test]
     fn generics_and_paths() {

@@ -67,6 +67,30 @@ fn compare_a_workspace_member_with_inherited_fields_and_dependencies() {
 }
 
 
+#[test]
+fn fns_lowered_in_place_under_instrument_and_async_trait_are_measured() {
+    // `#[tracing::instrument]` keeps the fn async, the machine's types are declared in its body
+    // (`Client::get::{closure#0}::__Frame_..`): the row compares the fn's future both ways
+    // (`{async fn body of Client::get()}`, holding `Instrumented<..>` and the span). An
+    // `#[async_trait]` method has no async fn body: rustc's boxed block against the machine.
+    let o = run(&["compare"], "compare-inplace", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for name in ["traced", "Client::get", "Client::fetch", "leaf"] {
+        let r = row(&out, name);
+        let sizes: Vec<u64> = r[1..3].iter().filter_map(|x| x.parse().ok()).collect();
+        assert_eq!(sizes.len(), 2, "{name} is measured both ways:\n{out}\n{}", stderr(&o));
+        assert!(!r.join(" ").contains("stays native"), "{out}");
+    }
+    // The fn's future holds the span next to the machine: larger than the machine of `leaf`,
+    // which `traced` awaits.
+    for name in ["traced", "Client::get"] {
+        assert!(desugared(&out, name).unwrap() > desugared(&out, "leaf").unwrap() + 40, "{out}");
+    }
+    assert!(!out.contains("no desugared layout"), "{out}");
+    assert!(row(&out, "TOTAL").join(" ").contains("4 of 4 functions desugared and measured"), "{out}");
+}
+
 /// A row's desugared size, `None` for `-`.
 fn desugared(out: &str, name: &str) -> Option<u64> {
     row(out, name)[2].parse().ok()

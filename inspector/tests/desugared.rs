@@ -1,7 +1,8 @@
 //! Desugared futures (`#[unasync::desugar]`) put back together from rustc's layouts of the
 //! `Machine`, `__Frame_<hash>` and `__State_<hash>` types: `samples/rustc-1.95-desugared.txt`,
 //! captured from the macro as it was mid-rewrite (see `samples/README.md`). Expected values are
-//! read off the sample by hand.
+//! read off the sample by hand. `samples/rustc-1.95-inplace.txt`: blocks lowered in place under
+//! `#[tracing::instrument]` and `#[async_trait]`.
 
 use cargo_unasync::analyse::prepare;
 use cargo_unasync::model::{Future, FutureKind, Gap};
@@ -107,4 +108,24 @@ fn a_states_padding_ends_where_the_state_does() {
     let lines: Vec<&str> = out.lines().map(str::trim_start).collect();
     let at = lines.iter().position(|l| l.starts_with("Returned")).unwrap();
     assert!(lines[at + 1].starts_with("Panicked"), "{out}");
+}
+
+const INPLACE: &str = include_str!("samples/rustc-1.95-inplace.txt");
+
+#[test]
+fn the_never_run_check_of_a_block_lowered_in_place_is_not_listed() {
+    let mut fs = parse_str(INPLACE);
+    prepare(&mut fs);
+    let mut paths: Vec<(&str, u64)> =
+        fs.iter().filter(|f| f.kind == FutureKind::Desugared).filter_map(|f| Some((f.path.as_deref()?, f.size))).collect();
+    paths.sort();
+    assert_eq!(paths, [("<Client as Store>::fetch", 408), ("Client::get::{closure#0}", 408), ("leaf", 264)]);
+    // rustc laid out three async blocks, each the `Native` check of a machine: `leaf`'s at the
+    // closure's span, the in-place ones at the span the attribute gave its block
+    // (`{async block@src/lib.rs:28:5: 28:39}`, 416 bytes, for `Client::get`).
+    let blocks: Vec<&str> = fs.iter().filter(|f| f.kind == FutureKind::AsyncBlock).map(|f| f.ty.as_str()).collect();
+    assert!(blocks.is_empty(), "{blocks:?}");
+    // tracing's async fn stays: it awaits `Instrumented<Machine<..>>`.
+    let get = fs.iter().find(|f| f.kind == FutureKind::AsyncFn && f.path.as_deref() == Some("Client::get")).unwrap();
+    assert_eq!(get.size, 520);
 }

@@ -11,7 +11,7 @@ use syn::{ImplItem, Item, TraitItem, Type};
 use crate::cmd::inspect;
 use crate::error::{Error, Exit};
 use crate::model::{Future, FutureKind};
-use crate::names::{path_suffix_match, source_path};
+use crate::names::{in_async_fn_body, path_suffix_match, source_path};
 use crate::read::capture_crate;
 use crate::read::cargo_run::{self, Mode, Selection};
 use crate::render;
@@ -280,7 +280,9 @@ pub fn run(args: &ExpandArgs, verbose: bool) -> Result<(), Error> {
 }
 
 /// Used by `expand`: futures belonging to the fn at `path` (rustc may print trimmed paths;
-/// `<T as Trait>::f` matches `T::f`), native and desugared, sorted by type name.
+/// `<T as Trait>::f` matches `T::f`), native and desugared, sorted by type name. A machine
+/// lowered in place inside the fn's async body (`Client::get::{closure#0}`, under
+/// `#[tracing::instrument]`) belongs to the fn.
 pub fn futures_for_path<'a>(futures: &'a [Future], path: &str) -> Vec<&'a Future> {
     let path = source_path(path);
     let mut v: Vec<&Future> = futures
@@ -288,6 +290,10 @@ pub fn futures_for_path<'a>(futures: &'a [Future], path: &str) -> Vec<&'a Future
         .filter(|f| {
             f.path.as_deref().is_some_and(|p| {
                 let p = source_path(p);
+                let p = match f.kind {
+                    FutureKind::Desugared => in_async_fn_body(&p).map(str::to_string).unwrap_or(p),
+                    _ => p,
+                };
                 path_suffix_match(&path, &p) || path_suffix_match(&p, &path)
             })
         })

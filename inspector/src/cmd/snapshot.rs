@@ -14,7 +14,7 @@ use crate::cmd::expand::{Found, expanded_functions, find};
 use crate::cmd::inspect::collect;
 use crate::error::{Error, Exit};
 use crate::model::{Future, FutureKind};
-use crate::names::source_path;
+use crate::names::{in_async_fn_body, source_path};
 use crate::read::cargo_run::Selection;
 use crate::render::snapshot::{file, file_stem, stored_body};
 
@@ -46,7 +46,10 @@ fn expansions(futures: &[Future], sel: &Selection, verbose: bool) -> Result<Hash
         let Some(path) = f.path.as_deref() else { continue };
         let mine: Vec<Found> =
             fns.iter().filter(|x| f.krate.is_none() || x.krate.is_none() || x.krate == f.krate).cloned().collect();
-        if let Ok(found) = find(mine, &source_path(path)) {
+        // A machine lowered in place inside an async fn's body is that fn's.
+        let path = source_path(path);
+        let path = in_async_fn_body(&path).unwrap_or(&path);
+        if let Ok(found) = find(mine, path) {
             out.insert(f.ty.clone(), found.source());
         }
     }

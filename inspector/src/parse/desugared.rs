@@ -215,8 +215,10 @@ fn finish_states(f: &mut Future) {
 }
 
 /// Adds the desugared futures assembled from `raw` to `futures`, and drops the async blocks that
-/// share their span: the never-run `if false { async move { body } }` type check a desugared fn
-/// carries (rustc lays it out all the same).
+/// share their span or are their `Machine`'s `Native` argument: the never-run
+/// `if false { async move { body } }` type check a desugared fn carries (rustc lays it out all
+/// the same; left in, the check of a block lowered in place would be listed as the fn's
+/// `{#[instrument] body}` next to its machine).
 ///
 /// A crate that lays out another crate's desugared fn (a generic one it instantiates) names that
 /// block by its definition path, `other::f::{closure#0}`, instead of its span: an async block
@@ -224,7 +226,17 @@ fn finish_states(f: &mut Future) {
 /// `Machine`'s closure, so the user's async blocks are nested deeper).
 pub fn merge(futures: &mut Vec<Future>, raw: &[RawLayout], sizes: &Sizes) {
     let desugared = assemble(raw, sizes);
-    let spans: std::collections::HashSet<&str> = desugared.iter().filter_map(|f| f.location.as_deref()).collect();
+    // The check is the `Machine`'s last generic argument (`Native`), so its span is found there
+    // too: for a block lowered in place (`#[tracing::instrument]`, `#[async_trait]`) it is the
+    // span the attribute gave its `async move` block, not the closure's.
+    let native = |f: &Future| -> Option<String> {
+        let args = split_args(split_generics(&f.ty).1?);
+        let block = args.get(2)?.strip_prefix("{async block@")?.strip_suffix('}')?;
+        Some(block.to_string())
+    };
+    let natives: Vec<String> = desugared.iter().filter_map(native).collect();
+    let spans: std::collections::HashSet<&str> =
+        desugared.iter().filter_map(|f| f.location.as_deref()).chain(natives.iter().map(String::as_str)).collect();
     let fns: std::collections::HashSet<String> =
         desugared.iter().filter_map(|f| f.path.as_deref()).map(source_path).collect();
     let is_check = |l: &str| {

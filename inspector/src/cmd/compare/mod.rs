@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use crate::cmd::inspect;
 use crate::error::{Error, Exit};
 use crate::model::{Future, FutureKind};
-use crate::names::{path_suffix_match, source_path, trait_path};
+use crate::names::{in_async_fn_body, path_suffix_match, source_path, trait_path};
 use crate::read::cargo_run::{self, Mode, Project, Selection};
 use crate::read::sources::{crate_files, is_library, selected_targets};
 
@@ -72,12 +72,12 @@ fn unasync_root(args: &CompareArgs) -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new(".")).to_path_buf())
 }
 
-/// Largest layout per crate and normalised function path. A future another crate of the build
-/// printed for one of `crates` (`mini_redis::server::run<..>` laid out by a binary) counts for
-/// that crate, its path without the crate's name.
-fn sizes_by_path(futures: &[Future], crates: &[String], kind: impl Fn(FutureKind) -> bool) -> HashMap<(String, String), u64> {
+/// Largest layout per crate and normalised function path, of the futures `keep` selects. A
+/// future another crate of the build printed for one of `crates` (`mini_redis::server::run<..>`
+/// laid out by a binary) counts for that crate, its path without the crate's name.
+fn sizes_by_path(futures: &[Future], crates: &[String], keep: impl Fn(&Future) -> bool) -> HashMap<(String, String), u64> {
     let mut m: HashMap<(String, String), u64> = HashMap::new();
-    for f in futures.iter().filter(|f| kind(f.kind)) {
+    for f in futures.iter().filter(|f| keep(f)) {
         let Some(p) = &f.path else { continue };
         // A default trait method is laid out as `<Impl as Trait>::f`: count it for both.
         for key in std::iter::once(source_path(p)).chain(trait_path(p)) {
@@ -89,6 +89,59 @@ fn sizes_by_path(futures: &[Future], crates: &[String], kind: impl Fn(FutureKind
             };
             let e = m.entry((krate, key)).or_default();
             *e = (*e).max(f.size);
+        }
+    }
+    m
+}
+
+const ASYNC_TRAIT_BODY: &str = "::{#[async_trait] body}";
+
+/// rustc's future per function of the original crate: its `async fn` body
+/// (`{async fn body of Client::get()}`, under `#[tracing::instrument]` too: the fn stays async
+/// and awaits `Instrumented<{async block}>`, which it holds with the span). An `#[async_trait]`
+/// method has none (it is a plain `fn` returning `Pin<Box<dyn Future>>`): its future is the
+/// boxed `async move` block of its body (`Mem::get::{#[async_trait] body}`, named from the
+/// sources), the future the desugared copy replaces with its machine.
+fn native_sizes(futures: &[Future], crates: &[String]) -> HashMap<(String, String), u64> {
+    let mut m = sizes_by_path(futures, crates, |f| f.kind == FutureKind::AsyncFn);
+    let mut bodies: HashMap<(String, String), u64> = HashMap::new();
+    for f in futures.iter().filter(|f| f.kind == FutureKind::AsyncBlock && f.wrapped_by.as_deref() == Some("async_trait")) {
+        let Some(path) = f.stable_name.as_deref().and_then(|n| n.strip_suffix(ASYNC_TRAIT_BODY)) else { continue };
+        let e = bodies.entry((f.krate.clone().unwrap_or_default(), path.to_string())).or_default();
+        *e = (*e).max(f.size);
+    }
+    for (key, size) in bodies {
+        m.entry(key).or_insert(size);
+    }
+    m
+}
+
+/// The desugared copy's future per function, the same unit as [`native_sizes`]:
+/// - the `Machine` of a fn `#[unasync::desugar]` lowered itself (the fn returns it), or of an
+///   `#[async_trait]` method (the machine is what `Box::pin` boxes, where rustc boxed the block);
+/// - for a fn whose body another attribute made into an `async move` block inside an `async fn`
+///   that it keeps (`#[tracing::instrument]`), lowered in place: the machine's types are declared
+///   in that fn's body (`Client::get::{closure#0}::__Frame_..`), and the fn's future is still
+///   rustc's `{async fn body of Client::get()}`, now awaiting `Instrumented<Machine<..>>`. That
+///   async fn body is the fn's future, as on the native side (which holds `Instrumented<{async
+///   block}>` there), so it is the one measured, not the machine alone: both sides then count the
+///   span, the wrapper and the arguments tracing's fn keeps next to the body's future.
+fn desugared_sizes(futures: &[Future], crates: &[String]) -> HashMap<(String, String), u64> {
+    let in_place = |f: &Future| f.path.as_deref().is_some_and(|p| in_async_fn_body(&source_path(p)).is_some());
+    let desugared = |f: &Future| f.kind == FutureKind::Desugared;
+    let mut m = sizes_by_path(futures, crates, |f| desugared(f) && !in_place(f));
+    let machines = sizes_by_path(futures, crates, |f| desugared(f) && in_place(f));
+    let fn_bodies = sizes_by_path(futures, crates, |f| f.kind == FutureKind::AsyncFn);
+    for (krate, machine) in machines.keys() {
+        let Some(function) = in_async_fn_body(machine) else { continue };
+        let size = fn_bodies
+            .iter()
+            .filter(|((k, p), _)| k == krate && (p == function || path_suffix_match(function, p) || path_suffix_match(p, function)))
+            .map(|(_, &v)| v)
+            .max();
+        if let Some(size) = size {
+            let e = m.entry((krate.clone(), function.to_string())).or_default();
+            *e = (*e).max(size);
         }
     }
     m
@@ -279,8 +332,8 @@ pub fn compare(args: &CompareArgs, verbose: bool) -> Result<Comparison, Error> {
         let _ = fs::remove_dir_all(dir);
     }
     crate::analyse::prepare(&mut desugared);
-    let n = sizes_by_path(&native, &crates, |k| k == FutureKind::AsyncFn);
-    let d = sizes_by_path(&desugared, &crates, |k| k == FutureKind::Desugared);
+    let n = native_sizes(&native, &crates);
+    let d = desugared_sizes(&desugared, &crates);
     let mut rows: Vec<Row> = errors
         .into_iter()
         .enumerate()
@@ -299,6 +352,22 @@ pub fn compare(args: &CompareArgs, verbose: bool) -> Result<Comparison, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fn_lowered_in_place_is_measured_by_its_own_future() {
+        // Captured: `Client::get` under `#[tracing::instrument]`, `fetch` under `#[async_trait]`.
+        let mut fs = crate::parse::layout::parse_str(include_str!("../../../tests/samples/rustc-1.95-inplace.txt"));
+        crate::analyse::prepare(&mut fs);
+        let d = desugared_sizes(&fs, &[]);
+        let size = |p: &str| d.get(&(String::new(), p.to_string())).copied();
+        // `{async fn body of Client::get()}` (520), not its machine (408) alone: natively the
+        // fn's future holds tracing's span and `Instrumented<{async block}>` the same way.
+        assert_eq!(size("Client::get"), Some(520));
+        assert_eq!(size("Client::get::{closure#0}"), None);
+        // The boxed machine, where rustc boxed the block; `leaf` returns its machine.
+        assert_eq!(size("Client::fetch"), Some(408));
+        assert_eq!(size("leaf"), Some(264));
+    }
 
     #[test]
     fn rows_match_through_reexported_paths_of_other_crates() {
