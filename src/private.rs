@@ -366,8 +366,10 @@ unsafe impl<T: ?Sized + Sync> Sync for SharedRef<T> {}
 #[inline(always)]
 pub fn witness_ref<S, T: ?Sized, F: FnOnce(&mut S) -> &mut PhantomData<SharedRef<T>>>(_state: *mut S, _local: &T, _field: F) {}
 
-/// `?` on stable: the two halves of the unstable `Try` trait, for the types `?` is used on in
-/// `async fn` bodies.
+/// `?` on stable: the first half of the unstable `Try` trait (`branch`), for the types `?` is
+/// used on in `async fn` bodies. The residual is returned through rustc's own `?`, in a closure
+/// returning the body's output (`FromResidual`, `From` on the error), so a residual the output
+/// does not accept is rustc's error at the user's `?`, the never-run copy's, reported once.
 pub trait Branch {
     type Output;
     type Residual;
@@ -401,40 +403,6 @@ impl<T> Branch for Option<T> {
 #[inline(always)]
 pub fn branch<T: Branch>(value: T) -> ControlFlow<T::Residual, T::Output> {
     value.branch()
-}
-
-pub trait ResidualInto<R> {
-    fn from_residual(residual: R) -> Self;
-}
-
-impl<T, E, F: From<E>> ResidualInto<Result<Infallible, E>> for Result<T, F> {
-    #[inline(always)]
-    fn from_residual(residual: Result<Infallible, E>) -> Self {
-        match residual {
-            Err(error) => Err(From::from(error)),
-        }
-    }
-}
-
-impl<T> ResidualInto<Option<Infallible>> for Option<T> {
-    #[inline(always)]
-    fn from_residual(_: Option<Infallible>) -> Self {
-        None
-    }
-}
-
-/// `?` in a function returning `()`: rustc refuses it in the never-run copy of the body, at the
-/// user's `?`, so this impl is only ever selected in a crate that does not compile; it keeps the
-/// state machine from adding a second error about a trait of ours.
-impl<R> ResidualInto<R> for () {
-    fn from_residual(_: R) -> Self {
-        unreachable!("`?` in a function returning `()` is refused by rustc")
-    }
-}
-
-#[inline(always)]
-pub fn from_residual<T: ResidualInto<R>, R>(residual: R) -> T {
-    T::from_residual(residual)
 }
 
 /// Type-checks the user's body as rustc would, in a branch that never runs; its future's type

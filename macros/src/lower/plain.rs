@@ -8,7 +8,7 @@
 //! Output:
 //! ```text
 //! if (*unsafe { buf.get() }).len() > n {
-//!     break '__body Err(match branch(e) { Continue(v) => v, Break(r) => break '__body from_residual(r) });
+//!     break '__body Err(match branch(e) { Continue(v) => v, Break(r) => break '__body (move || match r? {})() });
 //! }
 //! ```
 //! - a pinned local is reached through its frame slot ([`InFrame`](crate)): `get` to read or
@@ -328,14 +328,18 @@ fn guard_access(name: &Ident, method: &str) -> TokenStream {
     quote!(unsafe { #name.#method() })
 }
 
-/// `value?` in the resume function: the residual leaves the body's labeled block.
+/// `value?` in the resume function: the residual leaves the body's labeled block, converted
+/// by rustc's own `?` in a closure returning the body's output type (`FromResidual`, which
+/// stable code cannot name). That `?` carries the user's span: where the output does not
+/// accept the residual, rustc's error at the never-run copy's `?` is for the same bound at the
+/// same place, and rustc reports it once.
 pub fn try_operator(value: TokenStream, span: Span) -> TokenStream {
     let body = body_label();
     quote_spanned! {span=>
         match ::unasync::__private::branch(#value) {
             ::core::ops::ControlFlow::Continue(value) => value,
             ::core::ops::ControlFlow::Break(residual) => {
-                break #body (::unasync::__private::from_residual(residual))
+                break #body ((move || match residual? {})())
             }
         }
     }
