@@ -3,7 +3,7 @@
 
 use alloc::boxed::Box;
 use core::convert::Infallible;
-use core::future::Future;
+use core::future::{Future, IntoFuture};
 use core::marker::{PhantomData, PhantomPinned};
 use core::mem::MaybeUninit;
 use core::ops::ControlFlow;
@@ -150,6 +150,47 @@ pub unsafe fn poll_awaitee<F: Frame, A: Future>(frame: *mut F, awaitee: &mut May
         // SAFETY: guaranteed by the caller.
         Poll::Ready(output) => Poll::Ready((output, unsafe { Poison::new(frame) })),
         Poll::Pending => Poll::Pending,
+    }
+}
+
+/// The operand of an `.await`: `Awaited(x).into_awaitee()` is `IntoFuture::into_future(x)`
+/// ([`IntoAwaitee`]) when `x` is `IntoFuture`, and else, chosen by method resolution's autoref
+/// step, a future that never completes, of any output ([`NotIntoFuture`]). Rustc rejects such an
+/// `.await` in the never-run copy of the body, at the user's `.await`, before it checks the
+/// machine, so the fallback only keeps the machine from reporting the same mistake again (the
+/// output it leaves to inference is not reported either, after an error).
+pub struct Awaited<T>(pub T);
+
+pub trait IntoAwaitee {
+    type Awaitee;
+    fn into_awaitee(self) -> Self::Awaitee;
+}
+
+impl<T: IntoFuture> IntoAwaitee for Awaited<T> {
+    type Awaitee = T::IntoFuture;
+    #[inline(always)]
+    fn into_awaitee(self) -> T::IntoFuture {
+        self.0.into_future()
+    }
+}
+
+pub trait NotIntoFuture {
+    fn into_awaitee<Output>(self) -> NotAFuture<Output>;
+}
+
+impl<T> NotIntoFuture for &Awaited<T> {
+    fn into_awaitee<Output>(self) -> NotAFuture<Output> {
+        unreachable!("`.await` on a value that is not a future is refused by rustc")
+    }
+}
+
+/// See [`Awaited`]: never made.
+pub struct NotAFuture<Output>(PhantomData<Output>);
+
+impl<Output> Future for NotAFuture<Output> {
+    type Output = Output;
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Output> {
+        unreachable!("`.await` on a value that is not a future is refused by rustc")
     }
 }
 

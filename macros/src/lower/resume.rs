@@ -1063,8 +1063,11 @@ impl<'a> Emitter<'a> {
             }
             quote!(unsafe { ::unasync::__private::suspend(__state, #state::#variant { #(#fields,)* }, #kept) };)
         };
-        let into_future = quote_spanned!(span=> ::core::future::IntoFuture::into_future(#awaitee));
+        // `IntoFuture::into_future(<awaitee>)`, or where the awaitee is not a future (rustc's
+        // error at the never-run copy's `.await`), a placeholder: the mistake is reported once.
+        let into_future = quote_spanned!(span=> ::unasync::__private::Awaited(#awaitee).into_awaitee());
         quote! {{
+            use ::unasync::__private::{IntoAwaitee as _, NotIntoFuture as _};
             let __awaitee = #into_future;
             #store
             continue #resume;
