@@ -48,6 +48,18 @@ where
         };
         Machine { _native: native, frame, resume, _pinned: PhantomPinned }
     }
+
+    /// [`Machine::new`] where the output type can be written (not `impl Trait`): the resume
+    /// function's output is the never-run copy's (`Native`'s), so the body's value is checked
+    /// against the declared type as the copy's is, and a mistake there is rustc's one error
+    /// (see `first_return` in the macro's `frame.rs`).
+    #[inline(always)]
+    pub fn new_as_native(frame: F, resume: Resume, native: PhantomData<Native>) -> Self
+    where
+        Native: Future<Output = Output>,
+    {
+        Self::new(frame, resume, native)
+    }
 }
 
 impl<F: Frame, Resume, Output, Native> Future for Machine<F, Resume, Native>
@@ -118,6 +130,13 @@ impl<F: Frame> Drop for Poison<F> {
         // SAFETY: guaranteed by `new`; what the state held was dropped by its own guards.
         unsafe { self.0.write(F::panicked()) }
     }
+}
+
+/// The body returned `value` (`__unwind.complete(value)`, the value evaluated first): the
+/// expected type of the body's value is the resume function's output (see [`Machine::new`]).
+#[inline(always)]
+pub fn returned<F: Frame, T>(value: T, unwind: Poison<F>) -> Poll<T> {
+    unwind.complete(value)
 }
 
 /// Polls the awaitee of the state the future is suspended in, where it is pinned. If the poll

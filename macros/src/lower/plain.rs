@@ -237,9 +237,12 @@ impl Handler for Rewrite<'_, '_> {
                 self.cx.named.borrow_mut().push(local);
                 Some(quote_spanned!(span=> ({ #name })))
             }
-            // `self`, and a local renamed (it is shadowed where it must be saved).
+            // `self`, and a local renamed (it is shadowed where it must be saved). In parentheses
+            // located at the user's name, so an expression starting with it spans the user's
+            // expression (its name keeps the expansion's hygiene): rustc's error there is the
+            // never-run copy's, reported once.
             _ if self.cx.renamed[local] || self.cx.body.locals[local].kind == LocalKind::SelfValue => {
-                Some(quote_spanned!(span=> #name))
+                Some(quote_spanned!(span=> (#name)))
             }
             _ => None,
         }
