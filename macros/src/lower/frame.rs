@@ -13,12 +13,14 @@
 //!         Panicked,
 //!     }
 //!     unsafe impl<..> Frame for __State<..> { /* write Panicked / Returned */ }
-//!     Machine::new(__State::Unresumed { log }, move |__frame, __cx| { <the resume function> })
+//!     Machine::new_as_native(__State::Unresumed { log }, move |__frame, __cx| { <the resume function> }, __native)
 //! }
 //! ```
 //! Every field's type is a type parameter that rustc infers from the resume function, so locals
 //! whose types cannot be written (closures, `async fn` futures) are saved all the same. Locals
 //! pinned across several suspension points live in a struct around the enum, their prefix.
+//! The resume function's output is the never-run copy's (`new_as_native`, where the output can
+//! be written): a mistake the copy reports is not checked a second time against the declared type.
 
 use std::collections::BTreeSet;
 
