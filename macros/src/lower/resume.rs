@@ -1017,7 +1017,7 @@ impl<'a> Emitter<'a> {
     // Input:
     //     <awaitee>.await                  (at suspension point K, x and y saved)
     // Output:
-    //     { let __awaitee = IntoFuture::into_future(<awaitee>);
+    //     { let __awaitee = Awaited(<awaitee>).into_awaitee();     (IntoFuture::into_future)
     //       suspend(__state, Suspend_K { __awaitee, x, y }, <the guards kept>); continue '__resume; }
     fn suspend(&mut self, k: AwaitId, awaitee: TokenStream) -> TokenStream {
         self.suspensions.insert(k);
