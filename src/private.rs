@@ -3,7 +3,7 @@
 
 use alloc::boxed::Box;
 use core::convert::Infallible;
-use core::future::Future;
+use core::future::{Future, IntoFuture};
 use core::marker::{PhantomData, PhantomPinned};
 use core::mem::MaybeUninit;
 use core::ops::ControlFlow;
@@ -47,6 +47,18 @@ where
             )
         };
         Machine { _native: native, frame, resume, _pinned: PhantomPinned }
+    }
+
+    /// [`Machine::new`] where the output type can be written (not `impl Trait`): the resume
+    /// function's output is the never-run copy's (`Native`'s), so the body's value is checked
+    /// against the declared type as the copy's is, and a mistake there is rustc's one error
+    /// (see `first_return` in the macro's `frame.rs`).
+    #[inline(always)]
+    pub fn new_as_native(frame: F, resume: Resume, native: PhantomData<Native>) -> Self
+    where
+        Native: Future<Output = Output>,
+    {
+        Self::new(frame, resume, native)
     }
 }
 
@@ -120,6 +132,13 @@ impl<F: Frame> Drop for Poison<F> {
     }
 }
 
+/// The body returned `value` (`__unwind.complete(value)`, the value evaluated first): the
+/// expected type of the body's value is the resume function's output (see [`Machine::new`]).
+#[inline(always)]
+pub fn returned<F: Frame, T>(value: T, unwind: Poison<F>) -> Poll<T> {
+    unwind.complete(value)
+}
+
 /// Polls the awaitee of the state the future is suspended in, where it is pinned. If the poll
 /// panics, everything the frame holds is dropped (the awaitee first, then the saved locals,
 /// rustc's cleanup order) and the frame is poisoned.
@@ -150,6 +169,47 @@ pub unsafe fn poll_awaitee<F: Frame, A: Future>(frame: *mut F, awaitee: &mut May
         // SAFETY: guaranteed by the caller.
         Poll::Ready(output) => Poll::Ready((output, unsafe { Poison::new(frame) })),
         Poll::Pending => Poll::Pending,
+    }
+}
+
+/// The operand of an `.await`: `Awaited(x).into_awaitee()` is `IntoFuture::into_future(x)`
+/// ([`IntoAwaitee`]) when `x` is `IntoFuture`, and else, chosen by method resolution's autoref
+/// step, a future that never completes, of any output ([`NotIntoFuture`]). Rustc rejects such an
+/// `.await` in the never-run copy of the body, at the user's `.await`, before it checks the
+/// machine, so the fallback only keeps the machine from reporting the same mistake again (the
+/// output it leaves to inference is not reported either, after an error).
+pub struct Awaited<T>(pub T);
+
+pub trait IntoAwaitee {
+    type Awaitee;
+    fn into_awaitee(self) -> Self::Awaitee;
+}
+
+impl<T: IntoFuture> IntoAwaitee for Awaited<T> {
+    type Awaitee = T::IntoFuture;
+    #[inline(always)]
+    fn into_awaitee(self) -> T::IntoFuture {
+        self.0.into_future()
+    }
+}
+
+pub trait NotIntoFuture {
+    fn into_awaitee<Output>(self) -> NotAFuture<Output>;
+}
+
+impl<T> NotIntoFuture for &Awaited<T> {
+    fn into_awaitee<Output>(self) -> NotAFuture<Output> {
+        unreachable!("`.await` on a value that is not a future is refused by rustc")
+    }
+}
+
+/// See [`Awaited`]: never made.
+pub struct NotAFuture<Output>(PhantomData<Output>);
+
+impl<Output> Future for NotAFuture<Output> {
+    type Output = Output;
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Output> {
+        unreachable!("`.await` on a value that is not a future is refused by rustc")
     }
 }
 
@@ -366,8 +426,10 @@ unsafe impl<T: ?Sized + Sync> Sync for SharedRef<T> {}
 #[inline(always)]
 pub fn witness_ref<S, T: ?Sized, F: FnOnce(&mut S) -> &mut PhantomData<SharedRef<T>>>(_state: *mut S, _local: &T, _field: F) {}
 
-/// `?` on stable: the two halves of the unstable `Try` trait, for the types `?` is used on in
-/// `async fn` bodies.
+/// `?` on stable: the first half of the unstable `Try` trait (`branch`), for the types `?` is
+/// used on in `async fn` bodies. The residual is returned through rustc's own `?`, in a closure
+/// returning the body's output (`FromResidual`, `From` on the error), so a residual the output
+/// does not accept is rustc's error at the user's `?`, the never-run copy's, reported once.
 pub trait Branch {
     type Output;
     type Residual;
@@ -401,40 +463,6 @@ impl<T> Branch for Option<T> {
 #[inline(always)]
 pub fn branch<T: Branch>(value: T) -> ControlFlow<T::Residual, T::Output> {
     value.branch()
-}
-
-pub trait ResidualInto<R> {
-    fn from_residual(residual: R) -> Self;
-}
-
-impl<T, E, F: From<E>> ResidualInto<Result<Infallible, E>> for Result<T, F> {
-    #[inline(always)]
-    fn from_residual(residual: Result<Infallible, E>) -> Self {
-        match residual {
-            Err(error) => Err(From::from(error)),
-        }
-    }
-}
-
-impl<T> ResidualInto<Option<Infallible>> for Option<T> {
-    #[inline(always)]
-    fn from_residual(_: Option<Infallible>) -> Self {
-        None
-    }
-}
-
-/// `?` in a function returning `()`: rustc refuses it in the never-run copy of the body, at the
-/// user's `?`, so this impl is only ever selected in a crate that does not compile; it keeps the
-/// state machine from adding a second error about a trait of ours.
-impl<R> ResidualInto<R> for () {
-    fn from_residual(_: R) -> Self {
-        unreachable!("`?` in a function returning `()` is refused by rustc")
-    }
-}
-
-#[inline(always)]
-pub fn from_residual<T: ResidualInto<R>, R>(residual: R) -> T {
-    T::from_residual(residual)
 }
 
 /// Type-checks the user's body as rustc would, in a branch that never runs; its future's type

@@ -13,12 +13,14 @@
 //!         Panicked,
 //!     }
 //!     unsafe impl<..> Frame for __State<..> { /* write Panicked / Returned */ }
-//!     Machine::new(__State::Unresumed { log }, move |__frame, __cx| { <the resume function> })
+//!     Machine::new_as_native(__State::Unresumed { log }, move |__frame, __cx| { <the resume function> }, __native)
 //! }
 //! ```
 //! Every field's type is a type parameter that rustc infers from the resume function, so locals
 //! whose types cannot be written (closures, `async fn` futures) are saved all the same. Locals
 //! pinned across several suspension points live in a struct around the enum, their prefix.
+//! The resume function's output is the never-run copy's (`new_as_native`, where the output can
+//! be written): a mistake the copy reports is not checked a second time against the declared type.
 
 use std::collections::BTreeSet;
 
@@ -60,7 +62,6 @@ pub fn emit_future(function: &AsyncFn, signature: &Signature, body: &Body, facts
     // The resume function: an arm per state, in an order where each state's fields are written
     // (their types inferred) before an arm reads them.
     let mut emitter = Emitter::new(body, facts, layout, state.clone());
-    emitter.output = signature.output.clone();
     let expect = expect_bounds(signature, &function.sig.generics);
     emitter.expect = expect.as_ref().map(|(name, _)| name.clone());
     let expect_fn = expect.map(|(name, bounds)| {
@@ -187,7 +188,16 @@ pub fn emit_future(function: &AsyncFn, signature: &Signature, body: &Body, facts
     let edition = (drop_by_edition || emitter.names_edition.get()).then(|| edition_probe(function));
 
     let resume = resume_label();
-    let output_annotation = signature.output.as_ref().map(|output| quote!(-> ::core::task::Poll<#output>));
+    // The resume function's first `return`, never taken, located where the never-run copy's
+    // first `return` is (at the declared output): rustc's note on a returned value of the
+    // wrong type ("return type inferred to be `u32` here") is then the copy's, and rustc
+    // reports the machine's error, identical to the copy's, once.
+    let constructor = if signature.output.is_some() { format_ident!("new_as_native") } else { format_ident!("new") };
+    let first_return = signature.output.as_ref().map(|output| {
+        let span = output.span();
+        let pending = quote_spanned!(span=> ::core::task::Poll::Pending);
+        quote!(if false { return #pending; })
+    });
 
     let initial_state = {
         let values = movable_params.iter().map(|&p| {
@@ -247,7 +257,8 @@ pub fn emit_future(function: &AsyncFn, signature: &Signature, body: &Body, facts
             // The user's code is linted in the never-run copy above; lints here would repeat
             // them or point at the state machine's own shape.
             #[allow(unused, clippy::all)]
-            let __future = ::unasync::__private::Machine::new(#initial_frame, move |__frame, __state, __cx| #output_annotation {
+            let __future = ::unasync::__private::Machine::#constructor(#initial_frame, move |__frame, __state, __cx| {
+                #first_return
                 #resume: loop {
                     match unsafe { &mut *__state } {
                         #(#arms)*

@@ -8,7 +8,7 @@
 //! Output:
 //! ```text
 //! if (*unsafe { buf.get() }).len() > n {
-//!     break '__body Err(match branch(e) { Continue(v) => v, Break(r) => break '__body from_residual(r) });
+//!     break '__body Err(match branch(e) { Continue(v) => v, Break(r) => break '__body (move || match r? {})() });
 //! }
 //! ```
 //! - a pinned local is reached through its frame slot ([`InFrame`](crate)): `get` to read or
@@ -245,9 +245,12 @@ impl Handler for Rewrite<'_, '_> {
                 self.cx.named.borrow_mut().push(local);
                 Some(quote_spanned!(span=> ({ #name })))
             }
-            // `self`, and a local renamed (it is shadowed where it must be saved).
+            // `self`, and a local renamed (it is shadowed where it must be saved). In parentheses
+            // located at the user's name, so an expression starting with it spans the user's
+            // expression (its name keeps the expansion's hygiene): rustc's error there is the
+            // never-run copy's, reported once.
             _ if self.cx.renamed[local] || self.cx.body.locals[local].kind == LocalKind::SelfValue => {
-                Some(quote_spanned!(span=> #name))
+                Some(quote_spanned!(span=> (#name)))
             }
             _ => None,
         }
@@ -336,14 +339,18 @@ fn guard_access(name: &Ident, method: &str) -> TokenStream {
     quote!(unsafe { #name.#method() })
 }
 
-/// `value?` in the resume function: the residual leaves the body's labeled block.
+/// `value?` in the resume function: the residual leaves the body's labeled block, converted
+/// by rustc's own `?` in a closure returning the body's output type (`FromResidual`, which
+/// stable code cannot name). That `?` carries the user's span: where the output does not
+/// accept the residual, rustc's error at the never-run copy's `?` is for the same bound at the
+/// same place, and rustc reports it once.
 pub fn try_operator(value: TokenStream, span: Span) -> TokenStream {
     let body = body_label();
     quote_spanned! {span=>
         match ::unasync::__private::branch(#value) {
             ::core::ops::ControlFlow::Continue(value) => value,
             ::core::ops::ControlFlow::Break(residual) => {
-                break #body (::unasync::__private::from_residual(residual))
+                break #body ((move || match residual? {})())
             }
         }
     }

@@ -11,20 +11,18 @@
 //!     __State::Unresumed { log } => {                       // from the start
 //!         let log = unsafe { take(log) };
 //!         <enter Panicked>;
-//!         let __returned = '__body: {
+//!         return returned('__body: {
 //!             suspend(Suspend0 { __awaitee: a(&log), log }); continue '__resume;
-//!         };
-//!         ..
+//!         }, __unwind);
 //!     }
 //!     __State::Suspend0 { __awaitee, log } => {            // from the first .await
 //!         let __awaited = ready!(poll_awaitee(__awaitee));
-//!         let __returned = '__body: {
+//!         return returned('__body: {
 //!             let log = unsafe { take(log) };              // the saved locals, in their scopes
 //!             let x = { leave(__awaitee); __awaited };     // the rest of the statement
 //!             { <enter Suspend1>; let t = InFrame::init(<t in Suspend1>, T);
 //!               write(Suspend1.__awaitee, b(&*t.get())); forget(t); continue '__resume; }
-//!         };
-//!         ..
+//!         }, __unwind);
 //!     }
 //!     ..
 //! } }
@@ -97,8 +95,6 @@ pub struct Emitter<'a> {
     /// Emitting plain code whose borrows end with it: a statement whose value is discarded
     /// (not an awaitee, which the state keeps).
     contained: bool,
-    /// The declared output type, where it can be written in the body (not `impl Trait`).
-    pub output: Option<syn::Type>,
     /// Else, a function that gives the body's value the bounds of the declared `impl Trait`
     /// (`-> impl Fn(u32) -> u32`: a closure's parameter types).
     pub expect: Option<Ident>,
@@ -157,7 +153,7 @@ impl<'a> Emitter<'a> {
                 _ => local.name.clone(),
             })
             .collect();
-        Emitter { body, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, rematerialize_pinned: false, poison_bundle: Default::default(), names_edition: Default::default(), named_temporaries: Default::default(), contained: false, output: None, expect: None, emitted: Default::default(), assigned: Default::default(), unbound: Vec::new(), closure_lets: Default::default() }
+        Emitter { body, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, rematerialize_pinned: false, poison_bundle: Default::default(), names_edition: Default::default(), named_temporaries: Default::default(), contained: false, expect: None, emitted: Default::default(), assigned: Default::default(), unbound: Vec::new(), closure_lets: Default::default() }
     }
 
     // ---- entries ------------------------------------------------------------------------------
@@ -225,9 +221,6 @@ impl<'a> Emitter<'a> {
         self.scopes = vec![Vec::new()];
         self.guards = vec![vec![Guard::Unwind]];
         self.jumps.clear();
-        // The declared output is the body's expected type, as natively (`Box::new(5)` in
-        // `-> Box<dyn Display>`).
-        let output = self.output.as_ref().map(|output| quote!(: #output));
         let expect = self.expect.clone();
         // The parameters, then the user's block with its own braces (rustc drops its tail's
         // temporaries by the user's edition); the labeled block is the expansion's, whose tail's
@@ -242,9 +235,17 @@ impl<'a> Emitter<'a> {
         let mut braces = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, contents);
         braces.set_span(Span::call_site().located_at(user_span));
         let label = syn::Lifetime::new("'__body", Span::mixed_site().located_at(user_span));
+        // The value returned is located at the body's tail where it has one without `.await`,
+        // as the never-run copy's: rustc's error for a borrow of a local that the tail returns
+        // is then the copy's ("cannot return reference to local variable"), reported once.
+        let (first, last) = tail_span(&self.body.block).unwrap_or((Span::call_site(), Span::call_site()));
+        let returned = quote_spanned!(first=> ::unasync::__private::returned);
+        let mut args = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, quote!(#expect(#label: #braces), __unwind));
+        args.set_span(last);
         quote! {
-            let __returned #output = #expect(#label: #braces);
-            return __unwind.complete(__returned);
+            // The body's expected type is the resume function's output, the never-run copy's
+            // (`Box::new(5)` in `-> Box<dyn Display>`, as natively; see `Machine::new`).
+            return #returned #args;
         }
     }
 
@@ -1016,7 +1017,7 @@ impl<'a> Emitter<'a> {
     // Input:
     //     <awaitee>.await                  (at suspension point K, x and y saved)
     // Output:
-    //     { let __awaitee = IntoFuture::into_future(<awaitee>);
+    //     { let __awaitee = Awaited(<awaitee>).into_awaitee();     (IntoFuture::into_future)
     //       suspend(__state, Suspend_K { __awaitee, x, y }, <the guards kept>); continue '__resume; }
     fn suspend(&mut self, k: AwaitId, awaitee: TokenStream) -> TokenStream {
         self.suspensions.insert(k);
@@ -1063,8 +1064,11 @@ impl<'a> Emitter<'a> {
             }
             quote!(unsafe { ::unasync::__private::suspend(__state, #state::#variant { #(#fields,)* }, #kept) };)
         };
-        let into_future = quote_spanned!(span=> ::core::future::IntoFuture::into_future(#awaitee));
+        // `IntoFuture::into_future(<awaitee>)`, or where the awaitee is not a future (rustc's
+        // error at the never-run copy's `.await`), a placeholder: the mistake is reported once.
+        let into_future = quote_spanned!(span=> ::unasync::__private::Awaited(#awaitee).into_awaitee());
         quote! {{
+            use ::unasync::__private::{IntoAwaitee as _, NotIntoFuture as _};
             let __awaitee = #into_future;
             #store
             continue #resume;
@@ -1349,5 +1353,28 @@ fn stmt_has(stmt: &Stmt, k: AwaitId) -> bool {
         Stmt::Let(local) => local.init.as_ref().is_some_and(|i| expr_has(i, k)) || local.diverge.as_ref().is_some_and(|d| expr_has(d, k)),
         Stmt::Expr { expr, .. } => expr_has(expr, k),
         Stmt::Item(_) | Stmt::Param(_) => false,
+    }
+}
+
+/// The first and last tokens' spans of the tail of the user's block (the last statement of the
+/// body's block), where it is plain code.
+fn tail_span(body: &Block) -> Option<(Span, Span)> {
+    let Some(Stmt::Expr { expr: Expr::Block(user), .. }) = body.stmts.last() else { return None };
+    let Some(Stmt::Expr { expr: Expr::Plain(tail), semi: false }) = user.stmts.last() else { return None };
+    let tokens: Vec<TokenTree> = tail.expr.to_token_stream().into_iter().collect();
+    Some((first_span(tokens.first()?), last_span(tokens.last()?)))
+}
+
+fn first_span(token: &TokenTree) -> Span {
+    match token {
+        TokenTree::Group(group) => group.span_open(),
+        other => other.span(),
+    }
+}
+
+fn last_span(token: &TokenTree) -> Span {
+    match token {
+        TokenTree::Group(group) => group.span_close(),
+        other => other.span(),
     }
 }
