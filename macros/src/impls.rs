@@ -19,10 +19,10 @@ use quote::{quote, ToTokens};
 use syn::{Error, ImplItem, ItemImpl};
 
 /// Where the function stands, as far as its signature may change.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Place {
-    /// A method of an inherent impl: the signature is the function's own.
-    InherentImpl,
+#[derive(Clone, Copy)]
+pub enum Place<'a> {
+    /// A method of an inherent impl with these generics: the signature is the function's own.
+    InherentImpl(&'a syn::Generics),
     /// Anything else the attribute sees alone: a free fn, or a method of an impl it cannot see.
     Unknown,
 }
@@ -37,7 +37,8 @@ pub fn expand(args: TokenStream, mut block: ItemImpl) -> syn::Result<TokenStream
             "#[async_trait] rewrites this impl's methods after #[unasync::desugar] would: put #[unasync::desugar] on each `async fn` instead",
         ));
     }
-    let place = if block.trait_.is_some() { Place::Unknown } else { Place::InherentImpl };
+    let generics = block.generics.clone();
+    let place = if block.trait_.is_some() { Place::Unknown } else { Place::InherentImpl(&generics) };
     let mut desugared = 0;
     for item in &mut block.items {
         let ImplItem::Fn(function) = item else { continue };

@@ -175,8 +175,22 @@ pub fn rewrite(function: &AsyncFn, place: Place) -> syn::Result<Signature> {
             captured.push(lifetime);
         }
     }
-    if needs_frame_lifetime(function, place, &captured) {
-        captured.push(frame_lifetime(&mut sig, &captured));
+    // The impl's lifetimes and type parameters (`impl<'a, T> Conn<'a, T>`), which `self` by value
+    // or an associated fn's locals may hold without an argument naming them.
+    let (impl_lifetimes, impl_types) = match place {
+        Place::InherentImpl(generics) => (
+            generics.lifetimes().map(|param| param.lifetime.clone()).collect::<Vec<_>>(),
+            generics.type_params().map(|param| param.ident.clone()).collect::<Vec<_>>(),
+        ),
+        Place::Unknown => (Vec::new(), Vec::new()),
+    };
+    for lifetime in &impl_lifetimes {
+        if !captured.iter().any(|c| c.ident == lifetime.ident) {
+            captured.push(lifetime.clone());
+        }
+    }
+    if needs_frame_lifetime(function, place, &captured, !impl_types.is_empty()) {
+        captured.push(frame_lifetime(&mut sig, &captured, &impl_types));
     }
     let captures = captured.iter().map(|lifetime| quote!(+ ::unasync::__private::Captures<#lifetime>));
     let (output_tokens, output) = match &sig.output {
@@ -220,9 +234,10 @@ pub fn rewrite(function: &AsyncFn, place: Place) -> syn::Result<Signature> {
 /// trait impl's method must not: only functions known not to be trait items or their impls (an
 /// explicit visibility, or a method of an inherent impl the attribute is on) get it, and only when
 /// one of the two cases can arise.
-fn needs_frame_lifetime(function: &AsyncFn, place: Place, lifetimes: &[Lifetime]) -> bool {
-    let own_signature = place == Place::InherentImpl || !matches!(function.vis, syn::Visibility::Inherited);
-    let type_parameters = function.sig.generics.type_params().next().is_some()
+fn needs_frame_lifetime(function: &AsyncFn, place: Place, lifetimes: &[Lifetime], impl_types: bool) -> bool {
+    let own_signature = matches!(place, Place::InherentImpl(_)) || !matches!(function.vis, syn::Visibility::Inherited);
+    let type_parameters = impl_types
+        || function.sig.generics.type_params().next().is_some()
         || function.sig.inputs.iter().any(|input| matches!(input, FnArg::Typed(t) if mentions_impl_trait(&t.ty)));
     own_signature && (lifetimes.len() >= 2 || type_parameters)
 }
@@ -230,7 +245,7 @@ fn needs_frame_lifetime(function: &AsyncFn, place: Place, lifetimes: &[Lifetime]
 /// Declares `'__frame` with every lifetime and type parameter outliving it (`impl Trait`
 /// arguments gain the bound `+ '__frame`), and returns it. A parameter's bound goes where its
 /// other bounds are (clippy's `multiple_bound_locations` is the user's lint, not ours).
-fn frame_lifetime(sig: &mut syn::Signature, lifetimes: &[Lifetime]) -> Lifetime {
+fn frame_lifetime(sig: &mut syn::Signature, lifetimes: &[Lifetime], impl_types: &[Ident]) -> Lifetime {
     let frame = Lifetime::new("'__frame", Span::mixed_site());
     let mut outer = Vec::new();
     for lifetime in lifetimes {
@@ -256,17 +271,31 @@ fn frame_lifetime(sig: &mut syn::Signature, lifetimes: &[Lifetime]) -> Lifetime 
             outer.remove(index);
         }
     }
-    if !outer.is_empty() {
+    if !outer.is_empty() || !impl_types.is_empty() {
         let where_clause = sig.generics.make_where_clause();
         for lifetime in outer {
             where_clause.predicates.push(syn::parse_quote!(#lifetime: #frame));
         }
+        for ty in impl_types {
+            where_clause.predicates.push(syn::parse_quote!(#ty: #frame));
+        }
     }
     sig.generics.params.push(GenericParam::Lifetime(LifetimeParam::new(frame.clone())));
+    // `impl Trait` arguments, also nested (`impl Iterator<Item = impl Display>`); behind a
+    // reference in parentheses (`&mut (impl Write + '__frame)`: `&mut impl Write + '__frame` is
+    // ambiguous).
     struct BoundImplTrait<'a>(&'a Lifetime);
     impl VisitMut for BoundImplTrait<'_> {
         fn visit_type_impl_trait_mut(&mut self, ty: &mut syn::TypeImplTrait) {
+            syn::visit_mut::visit_type_impl_trait_mut(self, ty);
             ty.bounds.push(syn::TypeParamBound::Lifetime(self.0.clone()));
+        }
+        fn visit_type_reference_mut(&mut self, reference: &mut syn::TypeReference) {
+            if let Type::ImplTrait(_) = &*reference.elem {
+                let elem = &reference.elem;
+                reference.elem = Box::new(syn::parse_quote!((#elem)));
+            }
+            syn::visit_mut::visit_type_reference_mut(self, reference);
         }
     }
     for input in &mut sig.inputs {
@@ -290,8 +319,8 @@ fn bound_in_where_clause(sig: &mut syn::Signature, is_for: impl Fn(&syn::WherePr
     true
 }
 
-/// Names the elided references of the output type (`&T`, `&'_ T`) with the lifetime elision
-/// gives them, leaving higher-ranked positions (`Fn(&T) -> &U`, `fn(&T)`) alone.
+/// Names the elided lifetimes of the output type (`&T`, `&'_ T`, `Wrap<'_>`) with the lifetime
+/// elision gives them, leaving higher-ranked positions (`Fn(&T) -> &U`, `fn(&T)`) alone.
 struct OutputElided(Lifetime);
 
 impl VisitMut for OutputElided {
@@ -300,6 +329,12 @@ impl VisitMut for OutputElided {
             reference.lifetime = Some(Lifetime::new(&self.0.to_string(), reference.and_token.span));
         }
         self.visit_type_mut(&mut reference.elem);
+    }
+    fn visit_generic_argument_mut(&mut self, argument: &mut GenericArgument) {
+        match argument {
+            GenericArgument::Lifetime(l) if l.ident == "_" => *l = Lifetime::new(&self.0.to_string(), l.span()),
+            other => syn::visit_mut::visit_generic_argument_mut(self, other),
+        }
     }
     fn visit_type_fn_ptr_mut(&mut self, _: &mut syn::TypeFnPtr) {}
     fn visit_parenthesized_generic_arguments_mut(&mut self, _: &mut syn::ParenthesizedGenericArguments) {}

@@ -218,7 +218,8 @@ impl Builder {
             _ => format_ident!("__temp{}", self.next_temporary, span = Span::mixed_site()),
         };
         self.next_temporary += 1;
-        self.push_local(name, kind, false)
+        // A temporary is a mutable place (`v().await.push(1)` borrows it mutably).
+        self.push_local(name, kind, true)
     }
 
     /// Declares the bindings of a pattern in the current scope, in order.

@@ -463,7 +463,13 @@ fn shadow(function: &AsyncFn, signature: &Signature, expect: Option<&Ident>) -> 
         ArgBinding::Ident { ident, mutable } => Some(quote!(let #mutable #ident = #ident;)),
         ArgBinding::SelfValue => None,
     });
-    let block = &function.block;
+    // A body of one expression (`{ self.0 }`) is the copy's tail block: rustc's `unused_braces`
+    // would call its braces unnecessary, which it does not for the `async fn`. Braces made by a
+    // macro are not linted.
+    let mut block = function.block.clone();
+    if let [syn::Stmt::Expr(_, None)] = block.stmts.as_slice() {
+        block.brace_token = syn::token::Brace(proc_macro2::Span::call_site());
+    }
     let (check, declared) = match &signature.output {
         Some(output) => {
             let span = output.span();

@@ -668,6 +668,15 @@ impl<'a> Emitter<'a> {
                 if mode == Mode::Resume(*id) {
                     return Code::plain(self.resumed_value());
                 }
+                // Emitted a second time (a loop's next iterations, the code after a join), a
+                // closure or `async` block written in the awaitee is a second type for the one
+                // state field: refused, with the rewrite.
+                if self.emitted.contains(id)
+                    && let Some(span) = literal_with_own_type(base)
+                {
+                    let message = "unasync emits the code before this `.await` once per path that reaches it (a loop's first iteration and the next ones, each arm of an `if` or `match` before it), and a closure or `async` block has a new type each time it is written, so the awaited future would have two types; bind the closure to a local before the loop or branch (`let add = |c| c + 1;`), or keep this function native";
+                    return Code::diverging(quote_spanned!(span=> ::core::compile_error!(#message)));
+                }
                 let base = self.expr(base, mode);
                 if base.diverges {
                     return base;
@@ -1376,5 +1385,32 @@ fn last_span(token: &TokenTree) -> Span {
     match token {
         TokenTree::Group(group) => group.span_close(),
         other => other.span(),
+    }
+}
+
+/// The span of a closure or `async` block written in an awaitee's code, if any.
+fn literal_with_own_type(expr: &Expr) -> Option<Span> {
+    struct Finder(Option<Span>);
+    impl<'a> syn::visit::Visit<'a> for Finder {
+        fn visit_expr_closure(&mut self, closure: &'a syn::ExprClosure) {
+            self.0.get_or_insert(syn::spanned::Spanned::span(closure));
+        }
+        fn visit_expr_async(&mut self, block: &'a syn::ExprAsync) {
+            self.0.get_or_insert(syn::spanned::Spanned::span(block));
+        }
+    }
+    match expr {
+        Expr::Plain(plain) => {
+            let mut finder = Finder(None);
+            syn::visit::Visit::visit_expr(&mut finder, &plain.expr);
+            finder.0
+        }
+        Expr::Template { code, hole } => {
+            let mut finder = Finder(None);
+            syn::visit::Visit::visit_expr(&mut finder, &code.expr);
+            finder.0.or_else(|| literal_with_own_type(hole))
+        }
+        Expr::Await { base, .. } => literal_with_own_type(base),
+        _ => None,
     }
 }

@@ -191,7 +191,7 @@ impl Builder {
         self.register_temporary(id);
         self.temporaries.push(Stmt::Let(Let {
             attrs: Vec::new(),
-            pat: syn::parse_quote!(#name),
+            pat: syn::parse_quote!(mut #name),
             ty: None,
             bindings: vec![id],
             init: Some(value),

@@ -98,3 +98,25 @@ pub async fn longest(words: &[String]) -> &str {
     tick().await;
     words.first().map_or("", |w| w.as_str())
 }
+
+/// A view borrowing its input, named `'_` in the outputs below.
+pub struct View<'a>(pub &'a str);
+
+/// On an impl block: a body of one expression draws no `unused_braces` (found by a helper
+/// writing adversarial inputs), and `View<'_>` no `mismatched_lifetime_syntaxes` (bb8's
+/// `Pool::get`).
+pub struct Single(pub u8, pub String);
+
+#[cfg_attr(desugared, unasync::desugar)]
+impl Single {
+    pub async fn first(&self) -> u8 {
+        self.0
+    }
+
+    pub async fn nothing(&self) {}
+
+    pub async fn view(&self) -> View<'_> {
+        tick().await;
+        View(&self.1)
+    }
+}
