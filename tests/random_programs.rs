@@ -14,12 +14,12 @@ use unasync_fixtures::generator::oracle::{FIXED_PROGRAMS, FIXED_SEED, Oracle, Ve
 use unasync_fixtures::generator::{Avoid, Construct, Counts, batch_avoiding};
 
 /// Programs of the fixed seed (their index) that still fail for causes no construct above
-/// isolates. p158: a temporary created between two `.await`s of one statement, in the operand of
-/// the later one, is dropped before that `.await` suspends (`match f(g(&tmp(), a.await?) +
-/// g(&tmp(), 0)).await { .. }`; in the README's limits). Not reduced yet (open in issue 13):
-/// p230 (E0716/E0506 on the state pointer), p248 (E0597), p93 and p112 (edition 2021, logs
-/// differ). Replay one with `soak --first K --programs 1` and the constructs below as `--avoid`.
-const KNOWN_PROGRAMS: &[u64] = &[93, 112, 158, 230, 248];
+/// isolates. p112 (edition 2021 only): a block used as an operand of a statement with a later
+/// `.await` (`acc += f({ let b = ..; observe(&make(), 1) }).await;`) keeps its tail's temporaries
+/// to the end of the statement in edition 2021, across that `.await`; the lowering drops them
+/// before it suspends (in the README's limits). Replay one with `soak --first K --programs 1`
+/// and the constructs below as `--avoid`.
+const KNOWN_PROGRAMS: &[u64] = &[112];
 
 /// Constructs the fixed seed does not generate: each is a known difference or refusal listed in
 /// the README's "Known differences and limits", with its reason. The soak

@@ -39,6 +39,10 @@ pub struct Builder {
     pub(super) recursive_calls: Vec<(syn::Expr, usize)>,
     /// The `format!` being lowered was put in its own `let` already (see `split_macro`).
     pub(super) format_scoped: bool,
+    /// The expression being lowered is evaluated before a later `.await` of its statement (an
+    /// operand, an awaitee): the temporaries of its code after its own `.await` must outlive
+    /// that later one (see `Builder::split`).
+    pub(super) held_across: bool,
 }
 
 pub fn build(function: &AsyncFn, signature: &Signature) -> syn::Result<Body> {
@@ -53,6 +57,7 @@ pub fn build(function: &AsyncFn, signature: &Signature) -> syn::Result<Body> {
         recursive_name: crate::recursion::recursive_name(function).cloned(),
         recursive_calls: Vec::new(),
         format_scoped: false,
+        held_across: false,
     };
     let mut params = Vec::new();
     let mut stmts = Vec::new();
@@ -367,7 +372,9 @@ impl Builder {
         let outer = std::mem::take(&mut self.temporaries);
         self.push_scope();
         let outer_scope = std::mem::replace(&mut self.temporary_scope, self.scopes.len() - 1);
+        let held_across = std::mem::replace(&mut self.held_across, false);
         let result = f(self);
+        self.held_across = held_across;
         self.temporary_scope = outer_scope;
         let mut stmts = std::mem::replace(&mut self.temporaries, outer);
         let expr = match result {
@@ -621,7 +628,7 @@ impl Builder {
                 let (base, _) = self.hoist_temporaries_in(&awaited.base)?;
                 Expr::Plain(self.plain(base, &[]))
             }
-            None => self.expr(&awaited.base)?,
+            None => self.held_across(|this| this.expr(&awaited.base))?,
         };
         let id = self.awaits.len();
         self.awaits.push(Await { span: awaited.await_token.span });

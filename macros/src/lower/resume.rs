@@ -315,7 +315,10 @@ impl<'a> Emitter<'a> {
             // of the variant holding it (see `enter_early`) must outlive it: declared in this
             // block, it goes into the first such temporary (see `plain::Context::poison`).
             let poison_here = self.guards.last().is_some_and(|g| g.contains(&Guard::Poison));
-            let suspends_no_more = (0..self.body.awaits.len()).all(|j| matches!(mode, Mode::Resume(k) if k == j) || !stmt_has(stmt, j));
+            let suspends_no_more = match mode {
+                Mode::Resume(k) => !suspends_after(stmt, k, self.body.awaits.len()),
+                Mode::Forward => (0..self.body.awaits.len()).all(|j| !stmt_has(stmt, j)),
+            };
             self.rematerialize_pinned = self.rematerialize && (poison_here || !self.poison_in_scope()) && suspends_no_more;
             self.poison_bundle.set(self.rematerialize_pinned && poison_here);
             // Resumed in the tail: the hoisted temporaries it no longer names (see `keep_tail`).
@@ -1355,6 +1358,43 @@ pub fn expr_has(expr: &Expr, k: AwaitId) -> bool {
 
 pub fn block_has(block: &Block, k: AwaitId) -> bool {
     block.stmts.iter().any(|stmt| stmt_has(stmt, k))
+}
+
+/// Whether the code of `stmt` resumed at its `.await` `k` may suspend again: at an `.await`
+/// evaluated after it (ids are in evaluation order), or at an earlier one that a loop inside the
+/// statement runs again. The earlier `.await`s of the statement are not emitted after `k`.
+fn suspends_after(stmt: &Stmt, k: AwaitId, awaits: usize) -> bool {
+    fn loop_again(expr: &Expr, k: AwaitId, j: AwaitId) -> bool {
+        match expr {
+            Expr::Plain(_) => false,
+            Expr::Loop { body, .. } if block_has(body, k) && block_has(body, j) => true,
+            Expr::Await { base, .. } => loop_again(base, k, j),
+            Expr::Template { hole, .. } => loop_again(hole, k, j),
+            Expr::Block(block) | Expr::Labeled { block, .. } | Expr::Loop { body: block, .. } => {
+                block.stmts.iter().any(|s| stmt_loop_again(s, k, j))
+            }
+            Expr::If { cond, then, otherwise, .. } => {
+                loop_again(cond, k, j)
+                    || then.stmts.iter().any(|s| stmt_loop_again(s, k, j))
+                    || otherwise.as_ref().is_some_and(|o| loop_again(o, k, j))
+            }
+            Expr::Match { scrutinee, arms, .. } => loop_again(scrutinee, k, j) || arms.iter().any(|arm| loop_again(&arm.body, k, j)),
+            Expr::Break { value, .. } | Expr::Return { value, .. } => value.as_ref().is_some_and(|v| loop_again(v, k, j)),
+            Expr::Try { operand, .. } => loop_again(operand, k, j),
+            Expr::Assign { value, .. } => loop_again(value, k, j),
+            Expr::Lazy { left, right, .. } => loop_again(left, k, j) || loop_again(right, k, j),
+        }
+    }
+    fn stmt_loop_again(stmt: &Stmt, k: AwaitId, j: AwaitId) -> bool {
+        match stmt {
+            Stmt::Let(local) => {
+                local.init.as_ref().is_some_and(|i| loop_again(i, k, j)) || local.diverge.as_ref().is_some_and(|d| loop_again(d, k, j))
+            }
+            Stmt::Expr { expr, .. } => loop_again(expr, k, j),
+            Stmt::Item(_) | Stmt::Param(_) => false,
+        }
+    }
+    (0..awaits).any(|j| j != k && stmt_has(stmt, j) && (j > k || stmt_loop_again(stmt, k, j)))
 }
 
 fn stmt_has(stmt: &Stmt, k: AwaitId) -> bool {

@@ -93,18 +93,29 @@ impl Builder {
         let Some(last) = children.iter().rposition(|(child, _)| expr_awaits(child)) else {
             return Err(Error::new(span, "`.await` is only allowed inside `async` functions and blocks, not in a constant"));
         };
+        // Code after the hole that makes temporaries, evaluated before a later `.await` of the
+        // statement (this expression is an operand or an awaitee): rustc keeps them to the end of
+        // the statement, across that `.await`. The hole's value, then each operand after it,
+        // become hidden locals of the statement in evaluation order, as the operands before it:
+        //     let __temp0 = <hole>; let __temp1 = make(); let __temp2 = observe(&__temp1, 1);
+        //     __temp0 + __temp2
+        let spill = self.held_across && children.iter().skip(last + 1).any(|(child, role)| makes_temporaries(child, *role));
         let mut hole = None;
         for (index, (child, role)) in children.into_iter().enumerate() {
             if index < last {
                 *child = self.operand_before(child, role)?;
-            } else if index == last && role == Operand::Place {
+            } else if index > last {
+                if spill {
+                    *child = self.operand_before(child, role)?;
+                }
+            } else if spill || role == Operand::Place {
                 // Where a place is expected, the value is a temporary of the statement, which
                 // may have to outlive a later `.await` of it (`f(&x.await).await`): a hidden
                 // local.
-                let value = self.expr(child)?;
+                let value = self.held_across(|this| this.expr(child))?;
                 let id = self.hoist_ir_local(value);
                 *child = self.temporary_place(id);
-            } else if index == last {
+            } else {
                 hole = Some(self.expr(child)?);
                 *child = SynExpr::Verbatim(hole_marker());
             }
@@ -136,7 +147,7 @@ impl Builder {
             // `&make().0`) it is the innermost value that is kept (the projection may be unsized).
             let mut borrowed = (*reference.expr).clone();
             if expr_awaits(&borrowed) {
-                let value = self.expr(&borrowed)?;
+                let value = self.held_across(|this| this.expr(&borrowed))?;
                 let id = self.hoist_ir_local(value);
                 borrowed = self.temporary_place(id);
             } else if is_projection(&borrowed) {
@@ -155,13 +166,22 @@ impl Builder {
             return Ok(place);
         }
         let (value, _) = if expr_awaits(child) {
-            let value = self.expr(child)?;
+            let value = self.held_across(|this| this.expr(child))?;
             let id = self.hoist_ir_local(value);
             (self.temporary_place(id), id)
         } else {
             self.hoist_value(child)?
         };
         Ok(value)
+    }
+
+    /// Lowers with [`Builder::held_across`] set: `f` builds an expression evaluated before a
+    /// later `.await` of the statement.
+    pub(super) fn held_across<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        let outer = std::mem::replace(&mut self.held_across, true);
+        let result = f(self);
+        self.held_across = outer;
+        result
     }
 
     /// Evaluates `expr` (without `.await`) now, into a hidden local: the path to it. The
@@ -472,6 +492,54 @@ fn is_constant(expr: &SynExpr, builder: &Builder) -> bool {
         },
         SynExpr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => is_constant(&unary.expr, builder),
         _ => false,
+    }
+}
+
+/// Whether evaluating `expr` (after the hole) makes a temporary the statement keeps: what
+/// [`Builder::place_operand`] would hoist (a value used as a place, not a local's place).
+fn makes_temporaries(expr: &SynExpr, role: Operand) -> bool {
+    fn place(expr: &SynExpr) -> bool {
+        match expr {
+            SynExpr::Paren(paren) => place(&paren.expr),
+            SynExpr::Field(field) => place(&field.base),
+            SynExpr::Index(index) => place(&index.expr) || value(&index.index),
+            SynExpr::Unary(unary) if matches!(unary.op, UnOp::Deref(_)) => place(&unary.expr),
+            SynExpr::Path(_) | SynExpr::Lit(_) => false,
+            SynExpr::Reference(_) => value(expr),
+            other => !holds_only_borrows(other),
+        }
+    }
+    fn value(expr: &SynExpr) -> bool {
+        match expr {
+            SynExpr::MethodCall(call) => {
+                let receiver = if super::walk::is_kept_receiver(&call.receiver, &call.method.to_string()) || is_projection(&call.receiver) {
+                    place(&call.receiver)
+                } else {
+                    value(&call.receiver)
+                };
+                receiver || call.args.iter().any(value)
+            }
+            SynExpr::Field(field) => place(&field.base),
+            SynExpr::Index(index) => place(&index.expr) || value(&index.index),
+            SynExpr::Reference(reference) => place(&reference.expr),
+            SynExpr::Unary(unary) if matches!(unary.op, UnOp::Deref(_)) => {
+                if super::walk::is_kept_receiver(&unary.expr, "deref") { place(&unary.expr) } else { value(&unary.expr) }
+            }
+            SynExpr::Unary(unary) => value(&unary.expr),
+            SynExpr::Binary(binary) if is_comparison(&binary.op) => place(&binary.left) || place(&binary.right),
+            SynExpr::Binary(binary) => value(&binary.left) || value(&binary.right),
+            SynExpr::Call(call) => call.args.iter().any(value),
+            SynExpr::Paren(paren) => value(&paren.expr),
+            SynExpr::Cast(cast) => value(&cast.expr),
+            SynExpr::Tuple(tuple) => tuple.elems.iter().any(value),
+            SynExpr::Array(array) => array.elems.iter().any(value),
+            SynExpr::Struct(literal) => literal.fields.iter().any(|f| value(&f.expr)),
+            _ => false,
+        }
+    }
+    match role {
+        Operand::Place => !is_local_place(expr) && place(expr),
+        Operand::Value => value(expr),
     }
 }
 

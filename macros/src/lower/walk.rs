@@ -282,7 +282,7 @@ impl<'r, H: Handler> Walk<'r, H> {
             Expr::Group(inner) => self.expr(&mut inner.expr, ctx),
             Expr::Reference(reference) => {
                 let inner = if reference.mutability.is_some() { Ctx::Mut } else { Ctx::Borrow };
-                let address = std::mem::replace(&mut self.at.address, local_name(&reference.expr).is_some());
+                let address = std::mem::replace(&mut self.at.address, local_name(super::strip_parens(&reference.expr)).is_some());
                 self.expr(&mut reference.expr, inner);
                 self.at.address = address;
             }
@@ -356,7 +356,7 @@ impl<'r, H: Handler> Walk<'r, H> {
             }
             Expr::Assign(assign) => {
                 self.expr(&mut assign.right, Ctx::Value);
-                if let Some(local) = local_name(&assign.left).and_then(|name| self.resolve(&name))
+                if let Some(local) = local_name(super::strip_parens(&assign.left)).and_then(|name| self.resolve(&name))
                     && let Some(replacement) = self.handler.assign(local, &assign.right)
                 {
                     // The use is still seen (for collecting), then the whole assignment replaced.
