@@ -293,7 +293,7 @@ fn frame_lifetime(sig: &mut syn::Signature, lifetimes: &[Lifetime], impl_types: 
         fn visit_type_reference_mut(&mut self, reference: &mut syn::TypeReference) {
             if let Type::ImplTrait(_) = &*reference.elem {
                 let elem = &reference.elem;
-                reference.elem = Box::new(syn::parse_quote!((#elem)));
+                *reference.elem = syn::parse_quote!((#elem));
             }
             syn::visit_mut::visit_type_reference_mut(self, reference);
         }

@@ -1428,28 +1428,28 @@ fn last_span(token: &TokenTree) -> Span {
     }
 }
 
-/// The span of a closure or `async` block written in an awaitee's code, if any.
+/// The span of a closure or `async` block whose type the awaitee's type likely names: the
+/// awaitee itself (`async { .. }.await`) or an argument of the awaited call or of a method of its
+/// receiver chain (`call(i, |c| c + 1)`, `conn.and_then(|c| async { .. })`). One nested deeper
+/// (`f(x.unwrap_or_else(|| ..))`) is usually consumed before the future is made.
 fn literal_with_own_type(expr: &Expr) -> Option<Span> {
-    struct Finder(Option<Span>);
-    impl<'a> syn::visit::Visit<'a> for Finder {
-        fn visit_expr_closure(&mut self, closure: &'a syn::ExprClosure) {
-            self.0.get_or_insert(syn::spanned::Spanned::span(closure));
-        }
-        fn visit_expr_async(&mut self, block: &'a syn::ExprAsync) {
-            self.0.get_or_insert(syn::spanned::Spanned::span(block));
+    fn literal(expr: &syn::Expr) -> Option<Span> {
+        match super::strip_parens(expr) {
+            syn::Expr::Closure(closure) => Some(syn::spanned::Spanned::span(closure)),
+            syn::Expr::Async(block) => Some(syn::spanned::Spanned::span(block)),
+            _ => None,
         }
     }
+    fn awaitee(expr: &syn::Expr) -> Option<Span> {
+        let expr = super::strip_parens(expr);
+        literal(expr).or_else(|| match expr {
+            syn::Expr::Call(call) => call.args.iter().find_map(literal),
+            syn::Expr::MethodCall(call) => call.args.iter().find_map(literal).or_else(|| awaitee(&call.receiver)),
+            _ => None,
+        })
+    }
     match expr {
-        Expr::Plain(plain) => {
-            let mut finder = Finder(None);
-            syn::visit::Visit::visit_expr(&mut finder, &plain.expr);
-            finder.0
-        }
-        Expr::Template { code, hole } => {
-            let mut finder = Finder(None);
-            syn::visit::Visit::visit_expr(&mut finder, &code.expr);
-            finder.0.or_else(|| literal_with_own_type(hole))
-        }
+        Expr::Plain(plain) => awaitee(&plain.expr),
         Expr::Await { base, .. } => literal_with_own_type(base),
         _ => None,
     }
