@@ -247,37 +247,33 @@ fn needs_frame_lifetime(function: &AsyncFn, place: Place, lifetimes: &[Lifetime]
 /// other bounds are (clippy's `multiple_bound_locations` is the user's lint, not ours).
 fn frame_lifetime(sig: &mut syn::Signature, lifetimes: &[Lifetime], impl_types: &[Ident]) -> Lifetime {
     let frame = Lifetime::new("'__frame", Span::mixed_site());
-    let mut outer = Vec::new();
+    // Lifetimes and type parameters the impl or the where clause bounds elsewhere go to the where
+    // clause.
+    let mut in_where_clause = Vec::new();
     for lifetime in lifetimes {
-        let declared = sig.generics.lifetimes().any(|param| param.lifetime.ident == lifetime.ident);
-        if !declared || !bound_in_where_clause(sig, |p| matches!(p, syn::WherePredicate::Lifetime(l) if l.lifetime.ident == lifetime.ident), &frame) {
-            outer.push(lifetime.clone());
+        let bounded = bound_in_where_clause(sig, |p| matches!(p, syn::WherePredicate::Lifetime(l) if l.lifetime.ident == lifetime.ident), &frame);
+        match sig.generics.lifetimes_mut().find(|param| param.lifetime.ident == lifetime.ident) {
+            _ if bounded => {}
+            Some(param) => param.bounds.push(frame.clone()),
+            None => in_where_clause.push(quote!(#lifetime: #frame)),
         }
     }
     let types: Vec<Ident> = sig.generics.type_params().map(|param| param.ident.clone()).collect();
     for ty in &types {
-        let in_where = bound_in_where_clause(
+        let bounded = bound_in_where_clause(
             sig,
             |p| matches!(p, syn::WherePredicate::Type(t) if matches!(&t.bounded_ty, Type::Path(path) if path.qself.is_none() && path.path.is_ident(ty))),
             &frame,
         );
-        if !in_where && let Some(param) = sig.generics.type_params_mut().find(|param| param.ident == *ty) {
+        if !bounded && let Some(param) = sig.generics.type_params_mut().find(|param| param.ident == *ty) {
             param.bounds.push(syn::TypeParamBound::Lifetime(frame.clone()));
         }
     }
-    for param in sig.generics.lifetimes_mut() {
-        if let Some(index) = outer.iter().position(|l| l.ident == param.lifetime.ident) {
-            param.bounds.push(frame.clone());
-            outer.remove(index);
-        }
-    }
-    if !outer.is_empty() || !impl_types.is_empty() {
+    in_where_clause.extend(impl_types.iter().map(|ty| quote!(#ty: #frame)));
+    if !in_where_clause.is_empty() {
         let where_clause = sig.generics.make_where_clause();
-        for lifetime in outer {
-            where_clause.predicates.push(syn::parse_quote!(#lifetime: #frame));
-        }
-        for ty in impl_types {
-            where_clause.predicates.push(syn::parse_quote!(#ty: #frame));
+        for predicate in in_where_clause {
+            where_clause.predicates.push(syn::parse_quote!(#predicate));
         }
     }
     sig.generics.params.push(GenericParam::Lifetime(LifetimeParam::new(frame.clone())));
