@@ -20,8 +20,8 @@ impl<T: ?Sized> Captures<'_> for T {}
 
 /// The future a desugared `async fn` returns: the generated frame (the state enum, and the
 /// locals that stay at one address across several suspension points) and the generated resume
-/// function, a closure that captures nothing.
-///
+/// function, a closure that captures nothing and returns `Some(output)` when the body returns,
+/// `None` when it is pending (so `?` on [`PollAwaitee::poll`] returns `Pending`).
 ///
 /// `Native` is the type of the never-run copy of the body, the future rustc builds for it:
 /// holding it as `PhantomData` gives the machine rustc's auto traits (what rustc's future keeps
@@ -36,7 +36,7 @@ pub struct Machine<Frame, Resume, Native> {
 
 impl<F: Frame, Resume, Output, Native> Machine<F, Resume, Native>
 where
-    Resume: FnMut(*mut F, *mut F::State, &mut Context<'_>) -> Poll<Output>,
+    Resume: FnMut(*mut F, *mut F::State, &mut Context<'_>) -> Option<Output>,
 {
     #[inline(always)]
     pub fn new(frame: F, resume: Resume, native: PhantomData<Native>) -> Self {
@@ -64,7 +64,7 @@ where
 
 impl<F: Frame, Resume, Output, Native> Future for Machine<F, Resume, Native>
 where
-    Resume: FnMut(*mut F, *mut F::State, &mut Context<'_>) -> Poll<Output>,
+    Resume: FnMut(*mut F, *mut F::State, &mut Context<'_>) -> Option<Output>,
 {
     type Output = Output;
 
@@ -76,7 +76,10 @@ where
         let frame = &raw mut this.frame;
         // SAFETY: `frame` is valid.
         let state = unsafe { F::state(frame) };
-        (this.resume)(frame, state, cx)
+        match (this.resume)(frame, state, cx) {
+            Some(output) => Poll::Ready(output),
+            None => Poll::Pending,
+        }
     }
 }
 
@@ -116,11 +119,11 @@ impl<F: Frame> Poison<F> {
     /// The body returned `value`: the frame is `Returned` (what the state held was moved out or
     /// dropped).
     #[inline(always)]
-    pub fn complete<T>(self, value: T) -> Poll<T> {
+    pub fn complete<T>(self, value: T) -> Option<T> {
         // SAFETY: guaranteed by `new`.
         unsafe { self.0.write(F::returned()) };
         core::mem::forget(self);
-        Poll::Ready(value)
+        Some(value)
     }
 }
 
@@ -135,40 +138,49 @@ impl<F: Frame> Drop for Poison<F> {
 /// The body returned `value` (`__unwind.complete(value)`, the value evaluated first): the
 /// expected type of the body's value is the resume function's output (see [`Machine::new`]).
 #[inline(always)]
-pub fn returned<F: Frame, T>(value: T, unwind: Poison<F>) -> Poll<T> {
+pub fn returned<F: Frame, T>(value: T, unwind: Poison<F>) -> Option<T> {
     unwind.complete(value)
 }
 
-/// Polls the awaitee of the state the future is suspended in, where it is pinned. If the poll
-/// panics, everything the frame holds is dropped (the awaitee first, then the saved locals,
-/// rustc's cleanup order) and the frame is poisoned.
+/// Polls the awaitee of the state the future is suspended in, where it is pinned:
+/// `let (__awaited, __unwind) = unsafe { __awaitee.poll(__frame, __cx) }?;` (`None`, pending,
+/// is returned by `?`). If the poll panics, everything the frame holds is dropped (the awaitee
+/// first, then the saved locals, rustc's cleanup order) and the frame is poisoned.
 ///
 /// When it completes: its output, and the guard that poisons the frame if the rest of the body
 /// unwinds (see [`Poison`]).
-///
-/// # Safety
-/// `frame` is the pinned frame, suspended with `awaitee` initialised in its state.
-#[inline(always)]
-pub unsafe fn poll_awaitee<F: Frame, A: Future>(frame: *mut F, awaitee: &mut MaybeUninit<A>, cx: &mut Context<'_>) -> Poll<(A::Output, Poison<F>)> {
-    struct DropFrame<F: Frame>(*mut F);
-    impl<F: Frame> Drop for DropFrame<F> {
-        fn drop(&mut self) {
-            // SAFETY: unwinding out of the poll: the state is whole; after its drop the frame
-            // holds nothing live.
-            unsafe {
-                core::ptr::drop_in_place(self.0);
-                F::state(self.0).write(F::panicked());
+pub trait PollAwaitee {
+    type Output;
+    /// # Safety
+    /// `frame` is the pinned frame, suspended with `self` (its awaitee) initialised in its state.
+    unsafe fn poll<F: Frame>(&mut self, frame: *mut F, cx: &mut Context<'_>) -> Option<(Self::Output, Poison<F>)>;
+}
+
+impl<A: Future> PollAwaitee for MaybeUninit<A> {
+    type Output = A::Output;
+
+    #[inline(always)]
+    unsafe fn poll<F: Frame>(&mut self, frame: *mut F, cx: &mut Context<'_>) -> Option<(A::Output, Poison<F>)> {
+        struct DropFrame<F: Frame>(*mut F);
+        impl<F: Frame> Drop for DropFrame<F> {
+            fn drop(&mut self) {
+                // SAFETY: unwinding out of the poll: the state is whole; after its drop the frame
+                // holds nothing live.
+                unsafe {
+                    core::ptr::drop_in_place(self.0);
+                    F::state(self.0).write(F::panicked());
+                }
             }
         }
-    }
-    let guard = DropFrame(frame);
-    // SAFETY: the awaitee is in the pinned frame and is dropped in place, never moved.
-    let poll = unsafe { Pin::new_unchecked(awaitee.assume_init_mut()) }.poll(cx);
-    core::mem::forget(guard);
-    match poll {
-        // SAFETY: guaranteed by the caller.
-        Poll::Ready(output) => Poll::Ready((output, unsafe { Poison::new(frame) })),
-        Poll::Pending => Poll::Pending,
+        let guard = DropFrame(frame);
+        // SAFETY: the awaitee is in the pinned frame and is dropped in place, never moved.
+        let poll = unsafe { Pin::new_unchecked(self.assume_init_mut()) }.poll(cx);
+        core::mem::forget(guard);
+        match poll {
+            // SAFETY: guaranteed by the caller.
+            Poll::Ready(output) => Some((output, unsafe { Poison::new(frame) })),
+            Poll::Pending => None,
+        }
     }
 }
 
@@ -491,6 +503,13 @@ pub fn declared_output<R>() -> R {
 #[track_caller]
 pub fn resumed_after_completion() -> ! {
     panic!("`async fn` resumed after completion")
+}
+
+/// A state no code enters (an `.await` in unreachable code keeps its number, as in rustc): its
+/// arm gives the resume function's `match` one arm per state, a jump table without a range check.
+#[cold]
+pub fn unreachable_state() -> ! {
+    unreachable!("unasync: a state no code enters was resumed")
 }
 
 /// Polled in `Panicked`: rustc's panic (the state stays as it is).

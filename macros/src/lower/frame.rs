@@ -195,7 +195,7 @@ pub fn emit_future(function: &AsyncFn, signature: &Signature, body: &Body, facts
     let constructor = if signature.output.is_some() { format_ident!("new_as_native") } else { format_ident!("new") };
     let first_return = signature.output.as_ref().map(|output| {
         let span = output.span();
-        let pending = quote_spanned!(span=> ::core::task::Poll::Pending);
+        let pending = quote_spanned!(span=> ::core::option::Option::None);
         quote!(if false { return #pending; })
     });
 
@@ -259,16 +259,14 @@ pub fn emit_future(function: &AsyncFn, signature: &Signature, body: &Body, facts
             #[allow(unused, clippy::all)]
             let __future = ::unasync::__private::Machine::#constructor(#initial_frame, move |__frame, __state, __cx| {
                 #first_return
+                use ::unasync::__private::{IntoAwaitee as _, NotIntoFuture as _, PollAwaitee as _};
                 #resume: loop {
                     match unsafe { &mut *__state } {
                         #(#arms)*
                         #state::Returned => ::unasync::__private::resumed_after_completion(),
                         #state::Panicked => ::unasync::__private::resumed_after_panicking(),
-                        // States no code enters (an `.await` in unreachable code keeps its
-                        // number, as in rustc). One arm per state gives a jump table without a
-                        // range check.
                         #[allow(unreachable_patterns)]
-                        _ => ::core::unreachable!(),
+                        _ => ::unasync::__private::unreachable_state(),
                     }
                 }
             }, __native);
@@ -342,12 +340,13 @@ fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &
     let mut by_edition = false;
     let names = &layout.names;
     let state_place = if has_prefix { quote!(&mut self.__state) } else { quote!(self) };
-    let drop_local = |local: LocalId| -> TokenStream {
+    // Each drop is an expression (no `;`): an arm with one drop is written `=> x.drop(),`.
+    let drop_local = |local: LocalId| -> Option<TokenStream> {
         let field = &names.fields[local];
         match layout.locals[local] {
             Placement::Pinned { home, flagged } => {
                 if body.locals[local].trivially_dropped {
-                    return TokenStream::new();
+                    return None;
                 }
                 let (slot, flag) = match home {
                     Home::Prefix => {
@@ -359,56 +358,101 @@ fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &
                         (quote!((*#field)), quote!(*#flag))
                     }
                 };
-                if flagged {
-                    quote!(if #flag { #slot.assume_init_drop(); })
-                } else {
-                    quote!(#slot.assume_init_drop();)
-                }
+                Some(if flagged { quote!(if #flag { #slot.assume_init_drop(); }) } else { quote!(#slot.assume_init_drop()) })
             }
-            _ => quote!(#field.assume_init_drop();),
+            _ => Some(quote!(#field.assume_init_drop())),
         }
     };
     let unresumed_fields: Vec<&Ident> = body.params.iter().filter(|&&p| !layout.pinned(p)).map(|&p| &names.fields[p]).collect();
     // Never polled: the parameters go in declaration order, as rustc's captured upvars do (an
     // `async` block's in the order it captured them).
-    let unresumed_drops: Vec<TokenStream> = unresumed_order.iter().map(|&p| drop_local(p)).collect();
-    let suspended: Vec<TokenStream> = layout.states.iter().enumerate().filter(|(k, _)| emitted.contains(k)).map(|(k, shape)| {
-        let variant = format_ident!("Suspend{}", k);
-        let mut fields = vec![quote!(__awaitee)];
-        let drops_in = |order: &[LocalId]| -> Vec<TokenStream> {
-            let mut drops = vec![quote!(__awaitee.assume_init_drop();)];
-            for &local in order.iter().rev() {
-                if shape.saved.contains(&local) || layout.pinned(local) {
-                    drops.push(drop_local(local));
+    let unresumed_drops: Vec<TokenStream> = unresumed_order.iter().filter_map(|&p| drop_local(p)).collect();
+    // Per suspended state: its pattern's fields, its drops, and its drops in edition 2021 where
+    // they differ (the temporaries of a block's tail end after its locals there).
+    struct Suspended {
+        variant: Ident,
+        fields: Vec<TokenStream>,
+        drops: Vec<TokenStream>,
+        drops_2021: Option<Vec<TokenStream>>,
+    }
+    let suspended: Vec<Suspended> = layout
+        .states
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| emitted.contains(k))
+        .map(|(k, shape)| {
+            let mut fields = vec![quote!(__awaitee)];
+            let drops_in = |order: &[LocalId]| -> Vec<TokenStream> {
+                let mut drops = vec![quote!(__awaitee.assume_init_drop())];
+                for &local in order.iter().rev() {
+                    if shape.saved.contains(&local) || layout.pinned(local) {
+                        drops.extend(drop_local(local));
+                    }
+                }
+                drops
+            };
+            for &local in shape.in_scope.iter().rev() {
+                let field = &names.fields[local];
+                if shape.saved.contains(&local) {
+                    fields.push(quote!(#field));
+                } else if shape.pinned.contains(&local) {
+                    fields.push(quote!(#field));
+                    if layout.flagged(local) {
+                        let flag = flag_field(field);
+                        fields.push(quote!(#flag));
+                    }
                 }
             }
-            drops
-        };
-        for &local in shape.in_scope.iter().rev() {
-            let field = &names.fields[local];
-            if shape.saved.contains(&local) {
-                fields.push(quote!(#field));
-            } else if shape.pinned.contains(&local) {
-                fields.push(quote!(#field));
-                if layout.flagged(local) {
-                    let flag = flag_field(field);
-                    fields.push(quote!(#flag));
-                }
+            let drops = drops_in(&shape.in_scope);
+            let drops_2021 = shape.in_scope_2021.as_deref().map(drops_in).filter(|other| texts(other) != texts(&drops));
+            Suspended { variant: format_ident!("Suspend{}", k), fields, drops, drops_2021 }
+        })
+        .collect();
+    // What every live state drops last (the parameters and locals in the prefix, mostly) is
+    // dropped once after the `match`: the order is the same.
+    let mut lists: Vec<&Vec<TokenStream>> = vec![&unresumed_drops];
+    for Suspended { drops, drops_2021, .. } in &suspended {
+        lists.push(drops);
+        lists.extend(drops_2021);
+    }
+    // Only drops of the prefix (`self.x`): a field of a variant is bound by each arm's pattern.
+    let in_prefix = |drop: &TokenStream| drop.clone().into_iter().take(2).any(|t| matches!(&t, proc_macro2::TokenTree::Ident(i) if i == "self"));
+    let common = (0..=lists.iter().map(|l| l.len()).min().unwrap_or(0))
+        .rev()
+        .find(|&n| {
+            let suffix = texts(&lists[0][lists[0].len() - n..]);
+            lists[0][lists[0].len() - n..].iter().all(in_prefix) && lists.iter().all(|l| texts(&l[l.len() - n..]) == suffix)
+        })
+        .unwrap_or(0);
+    let arm = |drops: &[TokenStream]| -> TokenStream {
+        let drops = &drops[..drops.len() - common];
+        match drops {
+            [] => quote!({}),
+            [one] => quote!(#one,),
+            _ => quote!({ #(#drops;)* }),
+        }
+    };
+    let unresumed_arm = arm(&unresumed_drops);
+    let suspended_arms = suspended.iter().map(|Suspended { variant, fields, drops, drops_2021 }| match drops_2021 {
+        Some(drops_2021) => {
+            by_edition = true;
+            let (drops, drops_2021) = (&drops[..drops.len() - common], &drops_2021[..drops_2021.len() - common]);
+            quote! {
+                #state::#variant { #(#fields,)* .. } => if #edition_2024 { #(#drops;)* } else { #(#drops_2021;)* }
             }
         }
-        let drops = drops_in(&shape.in_scope);
-        let drops_2021 = shape.in_scope_2021.as_deref().map(drops_in).filter(|other| other.iter().map(ToString::to_string).ne(drops.iter().map(ToString::to_string)));
-        match drops_2021 {
-            // The temporaries of a block's tail end after its locals in edition 2021.
-            Some(drops_2021) => {
-                by_edition = true;
-                quote! {
-                    #state::#variant { #(#fields,)* .. } => if #edition_2024 { #(#drops)* } else { #(#drops_2021)* }
-                }
-            }
-            None => quote!(#state::#variant { #(#fields,)* .. } => { #(#drops)* }),
+        None => {
+            let arm = arm(drops);
+            quote!(#state::#variant { #(#fields,)* .. } => #arm)
         }
-    }).collect();
+    });
+    let suspended_arms: Vec<TokenStream> = suspended_arms.collect();
+    let (rest, after) = if common == 0 {
+        (quote!(_ => {}), TokenStream::new())
+    } else {
+        let after = &unresumed_drops[unresumed_drops.len() - common..];
+        (quote!(_ => return,), quote!(#(#after;)*))
+    };
     let tokens = quote! {
         impl<#generics> ::core::ops::Drop for #frame_type {
             fn drop(&mut self) {
@@ -416,15 +460,20 @@ fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &
                 // each flag whether its local holds a value.
                 unsafe {
                     match #state_place {
-                        #state::Unresumed { #(#unresumed_fields,)* } => { #(#unresumed_drops)* }
-                        #(#suspended)*
-                        _ => {}
+                        #state::Unresumed { #(#unresumed_fields,)* } => #unresumed_arm
+                        #(#suspended_arms)*
+                        #rest
                     }
+                    #after
                 }
             }
         }
     };
     (tokens, by_edition)
+}
+
+fn texts(tokens: &[TokenStream]) -> Vec<String> {
+    tokens.iter().map(ToString::to_string).collect()
 }
 
 // Output:

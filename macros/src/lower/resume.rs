@@ -16,7 +16,7 @@
 //!         }, __unwind);
 //!     }
 //!     __State::Suspend0 { __awaitee, log } => {            // from the first .await
-//!         let __awaited = ready!(poll_awaitee(__awaitee));
+//!         let (__awaited, __unwind) = __awaitee.poll(__frame, __cx)?;   // `None`: pending
 //!         return returned('__body: {
 //!             let log = unsafe { take(log) };              // the saved locals, in their scopes
 //!             let x = { leave(__awaitee); __awaited };     // the rest of the statement
@@ -199,9 +199,7 @@ impl<'a> Emitter<'a> {
         let body = self.root(Mode::Resume(k));
         quote! {
             #state::#variant { #(#fields,)* .. } => {
-                let ::core::task::Poll::Ready((__awaited, __unwind)) = (unsafe { ::unasync::__private::poll_awaitee(__frame, __awaitee, __cx) }) else {
-                    return ::core::task::Poll::Pending;
-                };
+                let (__awaited, __unwind) = unsafe { __awaitee.poll(__frame, __cx) }?;
                 #body
             }
         }
@@ -1080,7 +1078,6 @@ impl<'a> Emitter<'a> {
         // error at the never-run copy's `.await`), a placeholder: the mistake is reported once.
         let into_future = quote_spanned!(span=> ::unasync::__private::Awaited(#awaitee).into_awaitee());
         quote! {{
-            use ::unasync::__private::{IntoAwaitee as _, NotIntoFuture as _};
             let __awaitee = #into_future;
             #store
             continue #resume;
