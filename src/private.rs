@@ -477,14 +477,15 @@ pub fn branch<T: Branch>(value: T) -> ControlFlow<T::Residual, T::Output> {
     value.branch()
 }
 
-/// Type-checks the user's body as rustc would, in a branch that never runs; its future's type
-/// (see [`Machine`]).
+/// Type-checks an attribute's `async` block (`#[async_trait]`'s) as rustc would, against the
+/// output `R`, in a branch that never runs; its future's type (see [`Machine`]).
 #[inline(always)]
 pub fn check_output<R, F: Future<Output = R>>(_: F) -> PhantomData<F> {
     PhantomData
 }
 
-/// [`check_output`] where the output cannot be named.
+/// The type of the never-run copy's future. A declared output is checked by the copy's first
+/// `return` ([`declared_output`]), as rustc checks an `async fn`'s.
 #[inline(always)]
 pub fn native_of<F: Future>(_: F) -> PhantomData<F> {
     PhantomData

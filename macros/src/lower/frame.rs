@@ -5,7 +5,7 @@
 //! Output:
 //! ```text
 //! fn f(log: Log) -> impl Future<Output = u32> {
-//!     if false { check_output::<u32, _>(async move { <the body as written> }); loop {} }
+//!     if false { native_of(async move { if false { return declared_output::<u32>(); } <the body as written> }); loop {} }
 //!     enum __State<Log, Await0, X> {
 //!         Unresumed { log: Log },
 //!         Suspend0 { __awaitee: Await0, log: Log },     // fields in rustc's drop order
@@ -523,7 +523,7 @@ fn shadow(function: &AsyncFn, signature: &Signature, expect: Option<&Ident>) -> 
         Some(output) => {
             let span = output.span();
             (
-                quote!(::unasync::__private::check_output::<#output, _>),
+                quote!(::unasync::__private::native_of),
                 Some(quote_spanned!(span=> if false { return ::unasync::__private::declared_output::<#output>(); })),
             )
         }
