@@ -2,7 +2,8 @@
 //! crate in `tests/lints/` is built natively and through `#[unasync::desugar]` (`--cfg
 //! desugared`), and the diagnostics about its source must be the same (lint, message, line).
 //! (The column may differ: rustc points at `mut n` of a parameter, at `n` of the body's binding
-//! of it. Clippy's lints of the function item itself are not compared: see the README.)
+//! of it.) Clippy's lints are compared too, all but those of the function item itself
+//! (`CLIPPY_ITEM_LINTS`, in the README's limits).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -57,4 +58,31 @@ fn same(tool: &str) {
 #[test]
 fn rustc_warnings_are_the_same() {
     same("build");
+}
+
+/// Clippy's lints of the function item (its signature, its kind) are not all kept: the plain
+/// `fn` the attribute writes is not `async`, names every lifetime, returns the machine and moves
+/// each argument into it, and the body is checked as an `async` block, where a final `return` is
+/// not linted (the README's limits). Every other clippy lint must be the same, and these must be
+/// the only difference; each is reported natively here, so each exclusion is seen to matter.
+const CLIPPY_ITEM_LINTS: &[&str] = &[
+    "clippy::unused_async",
+    "clippy::missing_errors_doc",
+    "clippy::ptr_arg",
+    "clippy::needless_lifetimes",
+    "clippy::needless_return",
+];
+
+#[test]
+fn clippy_lints_are_the_same_but_the_items() {
+    let item = |d: &&String| CLIPPY_ITEM_LINTS.iter().any(|l| d.starts_with(&format!("{l}:")));
+    let native = diagnostics("clippy", false);
+    let desugared = diagnostics("clippy", true);
+    for lint in CLIPPY_ITEM_LINTS {
+        assert!(native.iter().any(|d| d.starts_with(&format!("{lint}:"))), "natively, clippy no longer reports {lint}: {native:#?}");
+    }
+    assert!(native.iter().filter(|d| d.starts_with("clippy::") && !item(d)).count() >= 2, "too few clippy lints to compare: {native:#?}");
+    let missing: Vec<&String> = native.iter().filter(|d| !item(d) && !desugared.contains(d)).collect();
+    let added: Vec<&String> = desugared.iter().filter(|d| !native.contains(d)).collect();
+    assert!(missing.is_empty() && added.is_empty(), "clippy: only native: {missing:#?}\nonly desugared: {added:#?}");
 }

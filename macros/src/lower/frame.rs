@@ -256,7 +256,7 @@ pub fn emit_future(function: &AsyncFn, signature: &Signature, body: &Body, facts
             #drop_impl
             // The user's code is linted in the never-run copy above; lints here would repeat
             // them or point at the state machine's own shape.
-            #[allow(unused, clippy::all)]
+            #[allow(unused, clippy::all, clippy::used_underscore_binding)]
             let __future = ::unasync::__private::Machine::#constructor(#initial_frame, move |__frame, __state, __cx| {
                 #first_return
                 use ::unasync::__private::{IntoAwaitee as _, NotIntoFuture as _, PollAwaitee as _};
@@ -509,7 +509,8 @@ fn shadow(function: &AsyncFn, signature: &Signature, expect: Option<&Ident>) -> 
         }
         // As in rustc's lowering, the body has its own binding of the argument: its type may
         // borrow for less than the argument's (`label = &local;`), and `mut` is its own.
-        ArgBinding::Ident { ident, mutable } => Some(quote!(let #mutable #ident = #ident;)),
+        // The argument's use there is the expansion's, as rustc's is (clippy lints a use of `_y`).
+        ArgBinding::Ident { ident, mutable } => Some(quote!(#[allow(clippy::used_underscore_binding)] let #mutable #ident = #ident;)),
         ArgBinding::SelfValue => None,
     });
     // A body of one expression (`{ self.0 }`) is the copy's tail block: rustc's `unused_braces`

@@ -2,6 +2,7 @@
 //! nor remove one (issue 14, 8). `tests/lints.rs` builds this crate natively and desugared and
 //! compares the diagnostics.
 #![allow(dead_code)]
+#![warn(clippy::pedantic)]
 
 async fn tick() {}
 
@@ -119,4 +120,32 @@ impl Single {
         tick().await;
         View(&self.1)
     }
+}
+
+pub struct D(pub u32);
+
+impl Drop for D {
+    fn drop(&mut self) {}
+}
+
+// An argument named `_y` is moved into the state machine by the expansion, not used by the user
+// (clippy's `used_underscore_binding`).
+#[cfg_attr(desugared, unasync::desugar)]
+pub async fn underscore_argument(_y: D, x: D) -> u32 {
+    tick().await;
+    x.0
+}
+
+#[cfg_attr(desugared, unasync::desugar)]
+pub async fn underscore_local_across_await(n: u32) -> u32 {
+    let _guard = D(n);
+    tick().await;
+    let m = u64::from(n) as u32;
+    m
+}
+
+#[cfg_attr(desugared, unasync::desugar)]
+pub async fn slice_argument(v: &Vec<u32>) -> usize {
+    tick().await;
+    v.len()
 }
