@@ -510,7 +510,10 @@ fn shadow(function: &AsyncFn, signature: &Signature, expect: Option<&Ident>) -> 
         // As in rustc's lowering, the body has its own binding of the argument: its type may
         // borrow for less than the argument's (`label = &local;`), and `mut` is its own.
         // The argument's use there is the expansion's, as rustc's is (clippy lints a use of `_y`).
-        ArgBinding::Ident { ident, mutable } => Some(quote!(#[allow(clippy::used_underscore_binding)] let #mutable #ident = #ident;)),
+        ArgBinding::Ident { ident, mutable } => {
+            let allow = ident.to_string().starts_with('_').then(|| quote!(#[allow(clippy::used_underscore_binding)]));
+            Some(quote!(#allow let #mutable #ident = #ident;))
+        }
         ArgBinding::SelfValue => None,
     });
     // A body of one expression (`{ self.0 }`) is the copy's tail block: rustc's `unused_braces`
