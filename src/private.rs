@@ -154,6 +154,12 @@ pub trait PollAwaitee {
     /// # Safety
     /// `frame` is the pinned frame, suspended with `self` (its awaitee) initialised in its state.
     unsafe fn poll<F: Frame>(&mut self, frame: *mut F, cx: &mut Context<'_>) -> Option<(Self::Output, Poison<F>)>;
+
+    /// The value of the `.await`, `output`, once the awaitee is dropped where it was pinned.
+    ///
+    /// # Safety
+    /// The awaitee is initialised, and not used afterwards.
+    unsafe fn leave<T>(&mut self, output: T) -> T;
 }
 
 impl<A: Future> PollAwaitee for MaybeUninit<A> {
@@ -181,6 +187,13 @@ impl<A: Future> PollAwaitee for MaybeUninit<A> {
             Poll::Ready(output) => Some((output, unsafe { Poison::new(frame) })),
             Poll::Pending => None,
         }
+    }
+
+    #[inline(always)]
+    unsafe fn leave<T>(&mut self, output: T) -> T {
+        // SAFETY: guaranteed by the caller.
+        unsafe { self.assume_init_drop() };
+        output
     }
 }
 

@@ -19,7 +19,7 @@
 //!         let (__awaited, __unwind) = __awaitee.poll(__frame, __cx)?;   // `None`: pending
 //!         return returned('__body: {
 //!             let log = unsafe { take(log) };              // the saved locals, in their scopes
-//!             let x = { leave(__awaitee); __awaited };     // the rest of the statement
+//!             let x = __awaitee.leave(__awaited);         // dropped in place; the rest of the statement
 //!             { <enter Suspend1>; let t = InFrame::init(<t in Suspend1>, T);
 //!               write(Suspend1.__awaitee, b(&*t.get())); forget(t); continue '__resume; }
 //!         }, __unwind);
@@ -1086,7 +1086,7 @@ impl<'a> Emitter<'a> {
 
     /// The value of the `.await` the arm resumed at: the awaitee is dropped where it was pinned.
     fn resumed_value(&self) -> TokenStream {
-        quote!({ unsafe { __awaitee.assume_init_drop() }; __awaited })
+        quote!(unsafe { __awaitee.leave(__awaited) })
     }
 
     // ---- the frame ----------------------------------------------------------------------------
