@@ -105,6 +105,10 @@ pub fn rewrite(cx: &Context<'_>, plain: &Plain) -> TokenStream {
         let slot = &cx.names[*local];
         quote!(let #ident = unsafe { #slot.get_mut() };)
     });
+    // A macro statement stays a statement (its expansion may be statements: `let _ = ..;`).
+    if cx.contained && matches!(expr, syn::Expr::Macro(_)) {
+        return quote!({ #(#shadows)* #code; });
+    }
     // As the block's tail, an expression that starts with a block-like one (`if c { a } else
     // { b } > 1`) would end at its braces: parenthesised.
     let code = if !is_block_like(&expr) && starts_with_block(&expr) { quote!((#code)) } else { code };
