@@ -600,7 +600,7 @@ pub fn keep<K, T>(_kept: &K, tail: T) -> T {
 /// dropped before the statement's `.await` (rustc keeps a borrowed temporary to the end of the
 /// statement). A type of alignment 1 can be borrowed there all the same: the assertion refuses
 /// it when it has drop glue (the one case where dropping it earlier could be seen).
-#[repr(packed)]
+#[repr(C, packed)]
 pub struct Moved<T>(pub T);
 
 #[inline(always)]
