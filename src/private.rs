@@ -624,3 +624,25 @@ unsafe impl<Output> Sync for Recursion<Output> {}
 pub fn keep<K, T>(_kept: &K, tail: T) -> T {
     tail
 }
+
+/// A value moved into a method of a receiver chain (`Pool::builder()` in
+/// `Pool::builder().max_size(2).build(m).await`), written `moved(value).0.max_size(2)`: the
+/// field of a packed struct can be moved out of but not borrowed, so where the method borrows
+/// its receiver after all (`fn max_size(&mut self) -> &mut Self`), rustc refuses the expansion
+/// (E0793 "reference to field of packed struct is unaligned") rather than let the value be
+/// dropped before the statement's `.await` (rustc keeps a borrowed temporary to the end of the
+/// statement). A type of alignment 1 can be borrowed there all the same: the assertion refuses
+/// it when it has drop glue (the one case where dropping it earlier could be seen).
+#[repr(C, packed)]
+pub struct Moved<T>(pub T);
+
+#[inline(always)]
+pub fn moved<T>(value: T) -> Moved<T> {
+    const {
+        assert!(
+            align_of::<T>() > 1 || !core::mem::needs_drop::<T>(),
+            "unasync: a value of alignment 1 with drop glue is the receiver of a method in a receiver chain with an `.await`; call the method as a path (`Type::method(value)`) or bind the value with `let`"
+        )
+    };
+    Moved(value)
+}

@@ -17,7 +17,9 @@
 //! ```
 //! The hidden locals end with the statement's temporary scope, after the template's own
 //! temporaries (created later), as rustc orders them. Places (`x`, `&x`, `x.field`) and constants are not evaluated early: after the suspension
-//! they name the same thing.
+//! they name the same thing. In a receiver chain (`Pool::builder().max_size(2).build(m)`), the
+//! receivers before the last are moved into their method, not kept (see
+//! [`Builder::hoist_places_at`]).
 
 use quote::quote;
 use syn::spanned::Spanned;
@@ -40,6 +42,8 @@ impl Builder {
     pub(super) fn split(&mut self, expr: &SynExpr) -> syn::Result<Expr> {
         let span = expr.span();
         let mut expr = expr.clone();
+        // The first child of a method call is its receiver (a link of a receiver chain).
+        let method_call = matches!(&expr, SynExpr::MethodCall(call) if chains(&call.method.to_string()));
         let mut children: Vec<(&mut SynExpr, Operand)> = Vec::new();
         match &mut expr {
             SynExpr::Call(call) => {
@@ -102,11 +106,12 @@ impl Builder {
         let spill = self.held_across && children.iter().skip(last + 1).any(|(child, role)| makes_temporaries(child, *role));
         let mut hole = None;
         for (index, (child, role)) in children.into_iter().enumerate() {
+            let receiver = method_call && index == 0;
             if index < last {
-                *child = self.operand_before(child, role)?;
+                *child = self.operand_before(child, role, receiver)?;
             } else if index > last {
                 if spill {
-                    *child = self.operand_before(child, role)?;
+                    *child = self.operand_before(child, role, receiver)?;
                 }
             } else if spill || role == Operand::Place {
                 // Where a place is expected, the value is a temporary of the statement, which
@@ -127,8 +132,9 @@ impl Builder {
         })
     }
 
-    /// An operand evaluated before the one that suspends: what the template uses in its place.
-    fn operand_before(&mut self, child: &SynExpr, role: Operand) -> syn::Result<SynExpr> {
+    /// An operand evaluated before the one that suspends: what the template uses in its place
+    /// (`receiver`: the receiver of the method call the template makes).
+    fn operand_before(&mut self, child: &SynExpr, role: Operand, receiver: bool) -> syn::Result<SynExpr> {
         if is_constant(child, self) {
             return Ok(child.clone());
         }
@@ -170,7 +176,7 @@ impl Builder {
             let id = self.hoist_ir_local(value);
             (self.temporary_place(id), id)
         } else {
-            self.hoist_value(child)?
+            self.hoist_value_at(child, receiver)?
         };
         Ok(value)
     }
@@ -188,7 +194,13 @@ impl Builder {
     /// temporaries `expr` borrows (a value used as a place: `make().len()`) are hidden locals
     /// too, so they live to the end of the statement as they do in rustc.
     pub(super) fn hoist_value(&mut self, expr: &SynExpr) -> syn::Result<(SynExpr, LocalId)> {
-        let (value, _) = self.hoist_temporaries_in(expr)?;
+        self.hoist_value_at(expr, false)
+    }
+
+    /// [`Builder::hoist_value`], `receiver` when the value is a method call's receiver.
+    fn hoist_value_at(&mut self, expr: &SynExpr, receiver: bool) -> syn::Result<(SynExpr, LocalId)> {
+        let mut value = expr.clone();
+        self.hoist_places_at(&mut value, &mut Vec::new(), receiver);
         let id = self.temporary(LocalKind::Temporary);
         self.declare_temporary(id, Expr::Plain(Plain { expr: value, events: Vec::new(), role: super::ir::Role::Value }));
         Ok((self.temporary_place(id), id))
@@ -237,13 +249,55 @@ impl Builder {
     /// Walks the operands rustc evaluates into temporaries of the enclosing statement (not
     /// inside blocks, closures, branches or loops, which end their temporaries themselves).
     fn hoist_places(&mut self, expr: &mut SynExpr, hoisted: &mut Vec<LocalId>) {
+        self.hoist_places_at(expr, hoisted, false);
+    }
+
+    /// [`Builder::hoist_places`], `receiver` when `expr`'s value is the receiver of a further
+    /// method call (`a().b()` in `a().b().c()`).
+    //
+    // Input (a receiver chain, `c` the awaited call):
+    //     a().b(&g()).c()
+    // Output:
+    //     let __temp0 = a(); let __temp1 = g(); let __temp2 = moved(__temp0).0.b(&__temp1);
+    //     __temp2.c()
+    // What the awaitee may borrow is `c`'s receiver, `a().b(..)`: kept to the end of the
+    // statement, as rustc keeps it where `c` takes `&self`. `a()` it can borrow only through
+    // `b`'s result, where `b` returns a borrow of its receiver (`fn b(&mut self) -> &mut Self`),
+    // so `a()` is moved into `b` (a builder step, `fn b(self) -> Self`), through a packed
+    // wrapper whose field cannot be borrowed: where `b` borrows its receiver after all, rustc
+    // refuses the expansion (E0793, "reference to field of packed struct is unaligned") rather
+    // than drop `a()` before the `.await`, where rustc keeps it. The names of methods that borrow
+    // their receiver by convention (`clone`, `as_ref`, `arg`, `lock`, ..) keep it as before.
+    fn hoist_places_at(&mut self, expr: &mut SynExpr, hoisted: &mut Vec<LocalId>, receiver: bool) {
         match expr {
             SynExpr::MethodCall(call) => {
-                // A receiver the method consumes is moved into it, not kept as a temporary.
-                if super::walk::is_kept_receiver(&call.receiver, &call.method.to_string()) || is_projection(&call.receiver) {
-                    self.place_operand(&mut call.receiver, hoisted);
+                let method = call.method.to_string();
+                // Moved only where nothing of the statement's is made between the receiver's
+                // value and the call (the arguments make no temporaries): the value is then
+                // dropped, should an argument panic, before the hidden locals made earlier, as
+                // rustc drops the call's operands before the statement's temporaries.
+                let moves = receiver
+                    && super::walk::moves_chained_receiver(&call.receiver, &method)
+                    && !is_projection(&call.receiver)
+                    && !call.args.iter().any(|arg| makes_temporaries(arg, Operand::Value));
+                if moves {
+                    self.hoist_places_at(&mut call.receiver, hoisted, chains(&method));
+                    // rustc's error, where `b` borrows the receiver after all, is at `b`.
+                    let span = call.method.span();
+                    let id = self.temporary(LocalKind::Temporary);
+                    self.declare_temporary(id, Expr::Plain(Plain { expr: (*call.receiver).clone(), events: Vec::new(), role: super::ir::Role::Value }));
+                    hoisted.push(id);
+                    let name = &self.locals[id].name;
+                    *call.receiver = syn::parse_quote_spanned!(span=> ::unasync::__private::moved(#name).0);
+                } else if super::walk::is_kept_receiver(&call.receiver, &method) || is_projection(&call.receiver) {
+                    // A receiver the method consumes is moved into it, not kept as a temporary.
+                    self.place_operand_at(&mut call.receiver, hoisted, chains(&method));
                 } else {
-                    self.hoist_places(&mut call.receiver, hoisted);
+                    // A receiver the method consumes stays in place, evaluated after the hidden
+                    // locals its arguments make: where they make some, the values of its own
+                    // chain are not moved either (they are kept, hoisted first).
+                    let chained = chains(&method) && !call.args.iter().any(|arg| makes_temporaries(arg, Operand::Value));
+                    self.hoist_places_at(&mut call.receiver, hoisted, chained);
                 }
                 call.args.iter_mut().for_each(|arg| self.hoist_places(arg, hoisted));
             }
@@ -272,7 +326,7 @@ impl Builder {
                 self.hoist_places(&mut binary.right, hoisted);
             }
             SynExpr::Call(call) => call.args.iter_mut().for_each(|arg| self.hoist_places(arg, hoisted)),
-            SynExpr::Paren(paren) => self.hoist_places(&mut paren.expr, hoisted),
+            SynExpr::Paren(paren) => self.hoist_places_at(&mut paren.expr, hoisted, receiver),
             SynExpr::Cast(cast) => self.hoist_places(&mut cast.expr, hoisted),
             SynExpr::Tuple(tuple) => tuple.elems.iter_mut().for_each(|e| self.hoist_places(e, hoisted)),
             SynExpr::Array(array) => array.elems.iter_mut().for_each(|e| self.hoist_places(e, hoisted)),
@@ -284,8 +338,13 @@ impl Builder {
     /// An operand used as a place: a projection of a temporary hoists the temporary (the
     /// innermost value), which then lives to the end of the statement.
     pub(super) fn place_operand(&mut self, expr: &mut SynExpr, hoisted: &mut Vec<LocalId>) {
+        self.place_operand_at(expr, hoisted, false);
+    }
+
+    /// [`Builder::place_operand`], `receiver` when the place is a method call's receiver.
+    fn place_operand_at(&mut self, expr: &mut SynExpr, hoisted: &mut Vec<LocalId>, receiver: bool) {
         match expr {
-            SynExpr::Paren(paren) => self.place_operand(&mut paren.expr, hoisted),
+            SynExpr::Paren(paren) => self.place_operand_at(&mut paren.expr, hoisted, receiver),
             SynExpr::Field(field) => self.place_operand(&mut field.base, hoisted),
             SynExpr::Index(index) => {
                 self.place_operand(&mut index.expr, hoisted);
@@ -298,7 +357,7 @@ impl Builder {
             // it stays a temporary (if the awaitee keeps a borrow of it, rustc says so).
             value if holds_only_borrows(value) => {}
             value => {
-                self.hoist_places(value, hoisted);
+                self.hoist_places_at(value, hoisted, receiver);
                 let id = self.temporary(LocalKind::Temporary);
                 self.declare_temporary(id, Expr::Plain(Plain { expr: value.clone(), events: Vec::new(), role: super::ir::Role::Value }));
                 hoisted.push(id);
@@ -374,7 +433,7 @@ impl Builder {
                 other => other,
             };
             if !matches!(value, SynExpr::Lit(_)) {
-                *value = self.operand_before(value, role)?;
+                *value = self.operand_before(value, role, false)?;
             }
         }
         let value = match &mut args[last] {
@@ -541,6 +600,13 @@ fn makes_temporaries(expr: &SynExpr, role: Operand) -> bool {
         Operand::Place => !is_local_place(expr) && place(expr),
         Operand::Value => value(expr),
     }
+}
+
+/// Whether the receiver of a method of this name is a link of a receiver chain, whose own
+/// receiver [`Builder::hoist_places_at`] may move: not the future of a combinator
+/// (`a().b().map_err(f)`, where `b`'s result, the future, may borrow `a()`).
+fn chains(method: &str) -> bool {
+    !super::walk::is_future_combinator(method)
 }
 
 /// A field, index or deref projection (of anything).
