@@ -144,13 +144,19 @@ pub fn is_kept_receiver(receiver: &Expr, method: &str) -> bool {
 /// Method names taken to borrow their receiver in a receiver chain (see
 /// [`moves_chained_receiver`]): the `&mut self -> &mut Self` builders (std's and tokio's
 /// `Command` and `OpenOptions`, redis's `Cmd` and `Pipeline`), guards (`lock`, `borrow`), and
-/// the `&self` request methods of HTTP clients (`Client::new().post(url)`, an owned builder).
+/// the `&self` request methods of HTTP clients (`Client::new().post(url)`, an owned builder), and
+/// std's `&self` methods of strings and paths.
 const BORROWING_CHAIN_METHODS: &[&str] = &[
     "arg", "args", "env", "envs", "env_remove", "env_clear", "current_dir", "stdin", "stdout", "stderr",
     "kill_on_drop", "uid", "gid", "process_group", "read", "write", "append", "truncate", "create",
     "create_new", "mode", "custom_flags", "recursive", "cursor_arg", "ignore", "atomic", "lock", "try_lock",
     "borrow", "borrow_mut", "deref", "deref_mut", "by_ref", "get_ref", "get_mut", "as_pin_mut", "post",
     "put", "patch", "delete", "head", "request",
+    // std's `&self` methods of `str`, `String` and `Path` with an owned or borrowed result
+    // (`String::from("a").repeat(n).as_str()`, `dir.join(x).to_str()`).
+    "to_str", "to_string_lossy", "repeat", "replace", "replacen", "to_path_buf", "display", "file_name",
+    "file_stem", "extension", "strip_prefix", "strip_suffix", "trim_start", "trim_end", "trim_matches",
+    "split_whitespace", "to_ascii_lowercase", "to_ascii_uppercase",
 ];
 
 /// Calls that make a builder whose methods borrow it (`&mut self -> &mut Self`), whatever their
