@@ -306,9 +306,10 @@ impl<'a> Emitter<'a> {
         let last = stmts.len().saturating_sub(1);
         for (index, stmt) in stmts.iter().enumerate().skip(start) {
             let mode = if index == start { mode } else { Mode::Forward };
-            self.rematerialize = rematerialize && index == last;
-            // A pinned temporary's guard can go back into a temporary only where the code emitted
-            // for the statement suspends no more (a suspension forgets the guards).
+            // A hoisted temporary goes back into a temporary only where the code emitted for the
+            // statement suspends no more: before a suspension it is still to be saved (a tail
+            // `f(make().trim().to_owned()).await` keeps `make()` across its `.await`), and a
+            // suspension forgets the guards of the pinned ones.
             // In edition 2021 that temporary outlives the block's locals, and the poison guard
             // of the variant holding it (see `enter_early`) must outlive it: declared in this
             // block, it goes into the first such temporary (see `plain::Context::poison`).
@@ -317,7 +318,8 @@ impl<'a> Emitter<'a> {
                 Mode::Resume(k) => !suspends_after(stmt, k, self.body.awaits.len()),
                 Mode::Forward => (0..self.body.awaits.len()).all(|j| !stmt_has(stmt, j)),
             };
-            self.rematerialize_pinned = self.rematerialize && (poison_here || !self.poison_in_scope()) && suspends_no_more;
+            self.rematerialize = rematerialize && index == last && suspends_no_more;
+            self.rematerialize_pinned = self.rematerialize && (poison_here || !self.poison_in_scope());
             self.poison_bundle.set(self.rematerialize_pinned && poison_here);
             // Resumed in the tail: the hoisted temporaries it no longer names (see `keep_tail`).
             let keep = match (mode, stmt, hoisted) {
