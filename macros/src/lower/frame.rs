@@ -430,17 +430,33 @@ fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &
 // Output:
 //     macro_rules! __unasync_edition_2024 { ($e:expr) => { true }; ($($t:tt)*) => { false } }
 //     const __UNASYNC_EDITION_2024: bool = __unasync_edition_2024!(const {});
+//     macro_rules! __unasync_by_edition {
+//         ($e:expr, {$($a:tt)*} {$($b:tt)*}) => { $($a)* };
+//         (const {}, {$($a:tt)*} {$($b:tt)*}) => { $($b)* };
+//     }
 // rustc's temporary scopes differ between editions 2021 and 2024 (a block's tail, an `if let`
 // scrutinee), and a proc macro is not told the edition. A `macro_rules!` parses its fragments by
 // the edition of its definition's spans, here the user's body's: `const {}` is an `expr` in
-// edition 2024 only.
+// edition 2024 only. `__unasync_by_edition!` picks statements by edition at compile time, where
+// a run-time test cannot (where a `let` is, see [`by_edition`]).
 fn edition_probe(function: &AsyncFn) -> TokenStream {
     let span = function.block.brace_token.span.open();
     let probe = quote_spanned! {span=>
         macro_rules! __unasync_edition_2024 { ($e:expr) => { true }; ($($t:tt)*) => { false } }
+        #[allow(unused_macros)]
+        macro_rules! __unasync_by_edition {
+            ($e:expr, {$($a:tt)*} {$($b:tt)*}) => { $($a)* };
+            (const {}, {$($a:tt)*} {$($b:tt)*}) => { $($b)* };
+        }
     };
     let edition_2024 = edition_2024();
     quote!(#probe const #edition_2024: bool = __unasync_edition_2024!(const {});)
+}
+
+/// Statements: `in_2024` in edition 2024, `in_2021` before (see [`edition_probe`]); the emitter
+/// that writes it sets its `names_edition`.
+pub fn by_edition(in_2024: TokenStream, in_2021: TokenStream) -> TokenStream {
+    quote!(__unasync_by_edition!(const {}, {#in_2024} {#in_2021});)
 }
 
 /// Whether the user's code is edition 2024 (see [`edition_probe`]).
