@@ -466,6 +466,18 @@ impl<'a> Emitter<'a> {
         Code { tokens: out, diverges }
     }
 
+    /// The bindings of a branch resumed at `k`, declared again (`declared`): one not saved
+    /// there is declared without a value only if the code emitted since `mark` assigns it, as in
+    /// `statements` (nothing else would give it a type in this arm: E0282).
+    fn kept_bindings(&self, declared: Vec<(LocalId, TokenStream)>, mark: usize, k: AwaitId) -> TokenStream {
+        let assigned = self.assigned.borrow()[mark..].to_vec();
+        declared
+            .into_iter()
+            .filter(|(binding, _)| !self.unsaved_movable(*binding, k) || assigned.contains(binding))
+            .map(|(_, tokens)| tokens)
+            .collect()
+    }
+
     /// A local not saved at `k`, declared again without a value.
     fn unsaved_movable(&self, local: LocalId, k: AwaitId) -> bool {
         !self.layout.pinned(local) && !self.layout.states[k].saved.contains(&local)
@@ -917,11 +929,10 @@ impl<'a> Emitter<'a> {
                 // Resumed in the `then` branch: its `let` bindings come back, then the branch.
                 self.scopes.push(Vec::new());
                 self.guards.push(Vec::new());
-                let mut out = TokenStream::new();
-                for &binding in bindings {
-                    out.extend(self.redeclare(binding, mode));
-                }
+                let mark = self.assigned.borrow().len();
+                let declared: Vec<(LocalId, TokenStream)> = bindings.iter().map(|&b| (b, self.redeclare(b, mode))).collect();
                 let then = self.block(then, mode);
+                let out = self.kept_bindings(declared, mark, k);
                 self.scopes.pop();
                 self.guards.pop();
                 let tokens = then.tokens;
@@ -1014,11 +1025,10 @@ impl<'a> Emitter<'a> {
             // Resumed in an arm: its bindings come back, then the rest of the arm.
             self.scopes.push(Vec::new());
             self.guards.push(Vec::new());
-            let mut out = TokenStream::new();
-            for &binding in &arm.bindings {
-                out.extend(self.redeclare(binding, mode));
-            }
+            let mark = self.assigned.borrow().len();
+            let declared: Vec<(LocalId, TokenStream)> = arm.bindings.iter().map(|&b| (b, self.redeclare(b, mode))).collect();
             let body = self.expr(&arm.body, mode);
+            let out = self.kept_bindings(declared, mark, k);
             self.scopes.pop();
             self.guards.pop();
             let tokens = body.tokens;
