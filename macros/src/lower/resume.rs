@@ -89,6 +89,8 @@ pub struct Emitter<'a> {
     poison_bundle: std::cell::Cell<bool>,
     /// The emitted code named the edition (see `frame::edition_probe`).
     pub names_edition: std::cell::Cell<bool>,
+    /// The emitted code picks statements by edition (see `frame::by_edition`).
+    pub picks_edition: std::cell::Cell<bool>,
     /// The hoisted temporaries the plain code emitted for a block's tail moved back into
     /// temporaries (see `plain::Context::named`).
     named_temporaries: std::cell::RefCell<Vec<LocalId>>,
@@ -167,7 +169,7 @@ impl<'a> Emitter<'a> {
                 _ => local.name.clone(),
             })
             .collect();
-        Emitter { body, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, rematerialize_pinned: false, poison_bundle: Default::default(), names_edition: Default::default(), named_temporaries: Default::default(), contained: false, expect: None, emitted: Default::default(), assigned: Default::default(), unbound: Vec::new(), closure_lets: Default::default(), late_assign: None, early_declared: Vec::new(), early_redeclared: Vec::new(), late_guard: None, chain_tail: false }
+        Emitter { body, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, rematerialize_pinned: false, poison_bundle: Default::default(), names_edition: Default::default(), picks_edition: Default::default(), named_temporaries: Default::default(), contained: false, expect: None, emitted: Default::default(), assigned: Default::default(), unbound: Vec::new(), closure_lets: Default::default(), late_assign: None, early_declared: Vec::new(), early_redeclared: Vec::new(), late_guard: None, chain_tail: false }
     }
 
     // ---- entries ------------------------------------------------------------------------------
@@ -588,7 +590,7 @@ impl<'a> Emitter<'a> {
                 let tokens = &init.tokens;
                 let name = &self.names[binding];
                 self.early_declared.push(binding);
-                self.names_edition.set(true);
+                self.picks_edition.set(true);
                 let declare = super::frame::by_edition(quote!(let mut #name;), TokenStream::new());
                 quote!(#declare #name = #tokens;)
             }
@@ -680,13 +682,13 @@ impl<'a> Emitter<'a> {
         match self.late_guard.take().filter(|&(l, _)| l == local) {
             Some((_, false)) => {
                 self.early_declared.push(local);
-                self.names_edition.set(true);
+                self.picks_edition.set(true);
                 out.extend(super::frame::by_edition(quote!(let mut #name #ty;), TokenStream::new()));
                 out.extend(quote!(#name = #guard;));
             }
             Some((_, true)) => {
                 self.early_redeclared.push(quote!(let mut #name #ty = #guard;));
-                self.names_edition.set(true);
+                self.picks_edition.set(true);
                 out.extend(super::frame::by_edition(quote!(let mut #name #ty = #guard;), TokenStream::new()));
             }
             None => out.extend(quote!(let mut #name #ty = #guard;)),
@@ -743,7 +745,7 @@ impl<'a> Emitter<'a> {
         self.declare_name(local);
         let value = self.take_field(&self.layout.names.fields[local]);
         self.early_redeclared.push(quote!(let mut #name = #value;));
-        self.names_edition.set(true);
+        self.picks_edition.set(true);
         super::frame::by_edition(quote!(let mut #name = #value;), TokenStream::new())
     }
 
