@@ -1491,8 +1491,9 @@ pub fn block_has(block: &Block, k: AwaitId) -> bool {
 }
 
 /// Whether the code of `stmt` resumed at its `.await` `k` may suspend again: at an `.await`
-/// evaluated after it (ids are in evaluation order), or at an earlier one that a loop inside the
-/// statement runs again. The earlier `.await`s of the statement are not emitted after `k`.
+/// evaluated after it (ids are in evaluation order), or at an earlier one or `k` itself that a
+/// loop inside the statement runs again. The earlier `.await`s of the statement are not emitted
+/// after `k`.
 fn suspends_after(stmt: &Stmt, k: AwaitId, awaits: usize) -> bool {
     fn loop_again(expr: &Expr, k: AwaitId, j: AwaitId) -> bool {
         match expr {
@@ -1524,7 +1525,8 @@ fn suspends_after(stmt: &Stmt, k: AwaitId, awaits: usize) -> bool {
             Stmt::Item(_) | Stmt::Param(_) => false,
         }
     }
-    (0..awaits).any(|j| j != k && stmt_has(stmt, j) && (j > k || stmt_loop_again(stmt, k, j)))
+    // `j == k`: a loop in the statement around the `.await` it resumed at suspends there again.
+    (0..awaits).any(|j| stmt_has(stmt, j) && (j > k || stmt_loop_again(stmt, k, j)))
 }
 
 fn stmt_has(stmt: &Stmt, k: AwaitId) -> bool {
