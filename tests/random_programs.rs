@@ -52,11 +52,8 @@ const KNOWN_DIFFERENCES: &[Construct] = &[
     // B: the unmatched rest of an awaited scrutinee dropped when the arm is chosen.
     Construct::MatchAwaitedRest,
     Construct::IfLetAwaitedRest,
-    // J: `if let` scrutinee temporaries around the `else` (edition 2021); a `match` on a
-    // temporary with an `.await`, as the tail of an arm's block (edition 2021, O's last case).
+    // J: `if let` scrutinee temporaries around the `else` (edition 2021).
     Construct::IfLetTemp,
-    Construct::MatchTempScrutinee,
-    Construct::MatchTempMethod,
     // U: a name rebound with another type in a loop body, the outer one borrowed later.
     Construct::Shadow,
 ];

@@ -770,6 +770,13 @@ impl Builder {
             // be kept across the `.await`, so it is a hidden local.
             let (value, _) = self.hoist_value(&matching.expr)?;
             Expr::Plain(self.scrutinee(value, &matching.arms))
+        } else if arms_await && !place {
+            // Every arm that suspends moves the whole scrutinee into its bindings
+            // (`match observe(&make(), n) { k => { x.await; } }`); the temporaries the scrutinee
+            // borrows still live to the end of the `match`, across the arms' `.await`s: hidden
+            // locals of the statement.
+            let (value, _) = self.hoist_temporaries_in(&matching.expr)?;
+            Expr::Plain(self.scrutinee(value, &matching.arms))
         } else {
             Expr::Plain(self.scrutinee((*matching.expr).clone(), &matching.arms))
         };

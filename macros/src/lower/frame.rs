@@ -185,7 +185,7 @@ pub fn emit_future(function: &AsyncFn, signature: &Signature, body: &Body, facts
         Site::Block { unresumed_drops, .. } => unresumed_drops.iter().map(|&index| body.params[index]).collect(),
     };
     let (drop_impl, drop_by_edition) = drop_impl(body, &emitter.emitted, layout, state, &frame_type, &frame_generics, has_prefix, &unresumed_drops);
-    let edition = (drop_by_edition || emitter.names_edition.get()).then(|| edition_probe(function));
+    let edition = edition_probe(function, drop_by_edition || emitter.names_edition.get(), emitter.picks_edition.get());
 
     let resume = resume_label();
     // The resume function's first `return`, never taken, located where the never-run copy's
@@ -479,17 +479,41 @@ fn texts(tokens: &[TokenStream]) -> Vec<String> {
 // Output:
 //     macro_rules! __unasync_edition_2024 { ($e:expr) => { true }; ($($t:tt)*) => { false } }
 //     const __UNASYNC_EDITION_2024: bool = __unasync_edition_2024!(const {});
+//     macro_rules! __unasync_by_edition {
+//         ($e:expr, {$($a:tt)*} {$($b:tt)*}) => { $($a)* };
+//         (const {}, {$($a:tt)*} {$($b:tt)*}) => { $($b)* };
+//     }
 // rustc's temporary scopes differ between editions 2021 and 2024 (a block's tail, an `if let`
 // scrutinee), and a proc macro is not told the edition. A `macro_rules!` parses its fragments by
 // the edition of its definition's spans, here the user's body's: `const {}` is an `expr` in
-// edition 2024 only.
-fn edition_probe(function: &AsyncFn) -> TokenStream {
+// edition 2024 only. `__unasync_by_edition!` picks statements by edition at compile time, where
+// a run-time test cannot (where a `let` is, see [`by_edition`]).
+// (Each only where the emitted code uses it: `constant`, `picks`.)
+fn edition_probe(function: &AsyncFn, constant: bool, picks: bool) -> TokenStream {
     let span = function.block.brace_token.span.open();
-    let probe = quote_spanned! {span=>
-        macro_rules! __unasync_edition_2024 { ($e:expr) => { true }; ($($t:tt)*) => { false } }
-    };
-    let edition_2024 = edition_2024();
-    quote!(#probe const #edition_2024: bool = __unasync_edition_2024!(const {});)
+    let mut out = TokenStream::new();
+    if constant {
+        let edition_2024 = edition_2024();
+        out.extend(quote_spanned! {span=>
+            macro_rules! __unasync_edition_2024 { ($e:expr) => { true }; ($($t:tt)*) => { false } }
+        });
+        out.extend(quote!(const #edition_2024: bool = __unasync_edition_2024!(const {});));
+    }
+    if picks {
+        out.extend(quote_spanned! {span=>
+            macro_rules! __unasync_by_edition {
+                ($e:expr, {$($a:tt)*} {$($b:tt)*}) => { $($a)* };
+                (const {}, {$($a:tt)*} {$($b:tt)*}) => { $($b)* };
+            }
+        });
+    }
+    out
+}
+
+/// Statements: `in_2024` in edition 2024, `in_2021` before (see [`edition_probe`]); the emitter
+/// that writes it sets its `picks_edition`.
+pub fn by_edition(in_2024: TokenStream, in_2021: TokenStream) -> TokenStream {
+    quote!(__unasync_by_edition!(const {}, {#in_2024} {#in_2021});)
 }
 
 /// Whether the user's code is edition 2024 (see [`edition_probe`]).

@@ -89,6 +89,8 @@ pub struct Emitter<'a> {
     poison_bundle: std::cell::Cell<bool>,
     /// The emitted code named the edition (see `frame::edition_probe`).
     pub names_edition: std::cell::Cell<bool>,
+    /// The emitted code picks statements by edition (see `frame::by_edition`).
+    pub picks_edition: std::cell::Cell<bool>,
     /// The hoisted temporaries the plain code emitted for a block's tail moved back into
     /// temporaries (see `plain::Context::named`).
     named_temporaries: std::cell::RefCell<Vec<LocalId>>,
@@ -104,6 +106,20 @@ pub struct Emitter<'a> {
     assigned: std::cell::RefCell<Vec<LocalId>>,
     /// See [`plain::Context::unbound`].
     unbound: Vec<LocalId>,
+    /// The hoisted temporary of a block's tail whose `let` is being emitted, to be declared
+    /// first in the block in edition 2021 (see `statements`).
+    late_assign: Option<LocalId>,
+    /// The hoisted temporaries of the block being emitted declared so (see `statements`).
+    early_declared: Vec<LocalId>,
+    /// The same redeclared from the state, with their values (see `redeclare_late`).
+    early_redeclared: Vec<TokenStream>,
+    /// The pinned hoisted temporary whose guard `declare_pinned` declares so, and whether it is
+    /// redeclared (`true`) or made (see `statements`).
+    late_guard: Option<(LocalId, bool)>,
+    /// The block about to be emitted is the tail of the one being emitted (not the parameters'
+    /// block): the temporaries its tail hoists are declared first in that one in edition 2021,
+    /// as rustc's end with those of the statement the chain of tails is in.
+    chain_tail: bool,
     /// The `let`s of a closure emitted so far (see `let_stmt`).
     closure_lets: std::collections::BTreeSet<usize>,
 }
@@ -153,7 +169,7 @@ impl<'a> Emitter<'a> {
                 _ => local.name.clone(),
             })
             .collect();
-        Emitter { body, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, rematerialize_pinned: false, poison_bundle: Default::default(), names_edition: Default::default(), named_temporaries: Default::default(), contained: false, expect: None, emitted: Default::default(), assigned: Default::default(), unbound: Vec::new(), closure_lets: Default::default() }
+        Emitter { body, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, rematerialize_pinned: false, poison_bundle: Default::default(), names_edition: Default::default(), picks_edition: Default::default(), named_temporaries: Default::default(), contained: false, expect: None, emitted: Default::default(), assigned: Default::default(), unbound: Vec::new(), closure_lets: Default::default(), late_assign: None, early_declared: Vec::new(), early_redeclared: Vec::new(), late_guard: None, chain_tail: false }
     }
 
     // ---- entries ------------------------------------------------------------------------------
@@ -260,13 +276,16 @@ impl<'a> Emitter<'a> {
         {
             let mut stmts: Vec<&Stmt> = block.stmts[..block.stmts.len() - 1].iter().collect();
             stmts.extend(tail.stmts.iter());
-            return self.statements(&stmts, mode, Some(&tail.locals));
+            return self.statements(&stmts, mode, Some(&tail.locals), true);
         }
         let stmts: Vec<&Stmt> = block.stmts.iter().collect();
-        self.statements(&stmts, mode, None)
+        self.statements(&stmts, mode, None, block.kind != BlockKind::Parameters)
     }
 
-    fn statements(&mut self, stmts: &[&Stmt], mode: Mode, hoisted: Option<&[LocalId]>) -> Code {
+    /// `chains`: a block that is this one's tail ends its tail's temporaries with this one's
+    /// (not so for the parameters' block, whose tail is the user's block).
+    fn statements(&mut self, stmts: &[&Stmt], mode: Mode, hoisted: Option<&[LocalId]>, chains: bool) -> Code {
+        let pass_up = std::mem::take(&mut self.chain_tail);
         let rematerialize = hoisted.is_some();
         // A block inside a statement: the statement's own code around it is emitted after.
         let outer = (self.rematerialize, self.rematerialize_pinned, self.poison_bundle.get());
@@ -282,12 +301,48 @@ impl<'a> Emitter<'a> {
             Mode::Forward => 0,
             Mode::Resume(k) => stmts.iter().position(|s| stmt_has(s, k)).expect("the resumed statement"),
         };
+        // Edition 2021 drops a block tail's temporaries after the block's locals. Where the tail
+        // may still suspend (an arm of a `match` with an `.await`, a path that then does not
+        // take it), its hoisted temporaries cannot become temporaries again (see `keep_tail`):
+        // in 2021 they are declared first in the block, before its locals, and given their
+        // value where they are made; in 2024 they are declared there. (Those pinned in a
+        // variant stay where they are made: their guards must end before its poison guard.)
+        let early: Vec<LocalId> = match (hoisted, stmts.last()) {
+            (Some(hoisted), Some(tail)) => {
+                let awaits = self.body.awaits.len();
+                let tail_suspends = match mode {
+                    Mode::Resume(k) if start + 1 == stmts.len() => suspends_after(tail, k, awaits),
+                    _ => (0..awaits).any(|j| stmt_has(tail, j)),
+                };
+                hoisted
+                    .iter()
+                    .copied()
+                    .filter(|&l| {
+                        tail_suspends
+                            && self.body.locals[l].kind == LocalKind::Temporary
+                            && !matches!(self.layout.locals[l], Placement::Pinned { home: Home::Variant(_), .. })
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        let outer_early = (std::mem::take(&mut self.early_declared), std::mem::take(&mut self.early_redeclared));
         parts.push((std::mem::take(&mut out), None));
         if let Mode::Resume(k) = mode {
             for stmt in &stmts[..start] {
                 match stmt {
                     Stmt::Let(local) => {
                         for &binding in &local.bindings {
+                            if early.contains(&binding) && self.layout.pinned(binding) {
+                                self.late_guard = Some((binding, true));
+                                parts.push((self.redeclare(binding, mode), None));
+                                self.late_guard = None;
+                                continue;
+                            }
+                            if early.contains(&binding) && self.layout.states[k].saved.contains(&binding) {
+                                parts.push((self.redeclare_late(binding), None));
+                                continue;
+                            }
                             let deferred = self.unsaved_movable(binding, k).then_some(binding);
                             parts.push((self.redeclare(binding, mode), deferred));
                         }
@@ -351,7 +406,18 @@ impl<'a> Emitter<'a> {
                 _ => None,
             };
             let mark = self.assigned.borrow().len();
+            self.late_assign = match stmt {
+                Stmt::Let(local) if local.bindings.len() == 1 && early.contains(&local.bindings[0]) && local.init.is_some() && local.diverge.is_none() => {
+                    Some(local.bindings[0])
+                }
+                _ => None,
+            };
+            self.chain_tail = chains
+                && index == last
+                && matches!(stmt, Stmt::Expr { expr: Expr::Block(_) | Expr::Labeled { .. }, semi: false });
             let mut code = self.stmt(stmt, mode);
+            self.late_assign = None;
+            self.chain_tail = false;
             if let Some((kept, poison)) = keep
                 && !code.diverges
             {
@@ -369,6 +435,17 @@ impl<'a> Emitter<'a> {
         }
         (self.rematerialize, self.rematerialize_pinned) = (outer.0, outer.1);
         self.poison_bundle.set(outer.2);
+        let early_declared = std::mem::replace(&mut self.early_declared, outer_early.0);
+        let early_redeclared = std::mem::replace(&mut self.early_redeclared, outer_early.1);
+        if pass_up {
+            // This block is the tail of the one around it: declared first there.
+            self.early_declared.extend(early_declared);
+            self.early_redeclared.extend(early_redeclared);
+        } else if !early_declared.is_empty() || !early_redeclared.is_empty() {
+            let names = early_declared.iter().map(|&l| &self.names[l]);
+            let first = super::frame::by_edition(TokenStream::new(), quote!(#(#early_redeclared)* #(let mut #names;)*));
+            parts.insert(0, (first, None));
+        }
         self.named_temporaries.borrow_mut().extend(outer_named);
         self.scopes.pop();
         self.guards.pop();
@@ -389,6 +466,18 @@ impl<'a> Emitter<'a> {
             }
         }
         Code { tokens: out, diverges }
+    }
+
+    /// The bindings of a branch resumed at `k`, declared again (`declared`): one not saved
+    /// there is declared without a value only if the code emitted since `mark` assigns it, as in
+    /// `statements` (nothing else would give it a type in this arm: E0282).
+    fn kept_bindings(&self, declared: Vec<(LocalId, TokenStream)>, mark: usize, k: AwaitId) -> TokenStream {
+        let assigned = self.assigned.borrow()[mark..].to_vec();
+        declared
+            .into_iter()
+            .filter(|(binding, _)| !self.unsaved_movable(*binding, k) || assigned.contains(binding))
+            .map(|(_, tokens)| tokens)
+            .collect()
     }
 
     /// A local not saved at `k`, declared again without a value.
@@ -446,6 +535,7 @@ impl<'a> Emitter<'a> {
     // Output:
     //     let (a, __init_b) = init; <enter b's state>; let b = unsafe { InFrame::init(<b's slot>, __init_b) };
     fn let_stmt(&mut self, local: &Let, mode: Mode) -> Code {
+        let late = self.late_assign.take();
         // A closure is a new type each time its expression is written: emitted once per path
         // into the code after a join (or a split loop), it would give one state field two
         // types. Refused, with the rewrites that give it one type.
@@ -494,6 +584,16 @@ impl<'a> Emitter<'a> {
                 let tokens = &init.tokens;
                 quote!(#(#attrs)* let #pat #ty = (#tokens) #diverge;)
             }
+            // A hoisted temporary of a block's tail, declared first in the block in edition 2021
+            // (see `statements`).
+            Some(init) if pinned.is_empty() && let Some(binding) = late => {
+                let tokens = &init.tokens;
+                let name = &self.names[binding];
+                self.early_declared.push(binding);
+                self.picks_edition.set(true);
+                let declare = super::frame::by_edition(quote!(let mut #name;), TokenStream::new());
+                quote!(#declare #name = #tokens;)
+            }
             Some(init) => {
                 let tokens = &init.tokens;
                 quote!(#(#attrs)* let #pat #ty = #tokens;)
@@ -510,7 +610,9 @@ impl<'a> Emitter<'a> {
                     }
                     None => Slot::Empty,
                 };
+                self.late_guard = late.filter(|&l| l == binding).map(|l| (l, false));
                 out.extend(self.declare_pinned(binding, slot));
+                self.late_guard = None;
             } else {
                 self.declare_name(binding);
                 if init.is_some() {
@@ -569,13 +671,28 @@ impl<'a> Emitter<'a> {
         let name = &self.names[local];
         let ty = self.body.locals[local].declared.as_ref().map(|ty| quote!(: ::unasync::__private::InFrame<#ty>));
         let guard = match (value, flagged) {
-            (Slot::Init(value), false) => quote!(let mut #name #ty = unsafe { ::unasync::__private::InFrame::init(#slot, #value) };),
-            (Slot::Init(value), true) => quote!(let mut #name #ty = unsafe { ::unasync::__private::InFrame::init_flagged(#slot, #flag, #value) };),
-            (Slot::Empty, _) => quote!(let mut #name #ty = unsafe { ::unasync::__private::InFrame::uninit(#slot, #flag) };),
-            (Slot::Kept, false) => quote!(let mut #name #ty = unsafe { ::unasync::__private::InFrame::new(#slot) };),
-            (Slot::Kept, true) => quote!(let mut #name #ty = unsafe { ::unasync::__private::InFrame::new_flagged(#slot, #flag) };),
+            (Slot::Init(value), false) => quote!(unsafe { ::unasync::__private::InFrame::init(#slot, #value) }),
+            (Slot::Init(value), true) => quote!(unsafe { ::unasync::__private::InFrame::init_flagged(#slot, #flag, #value) }),
+            (Slot::Empty, _) => quote!(unsafe { ::unasync::__private::InFrame::uninit(#slot, #flag) }),
+            (Slot::Kept, false) => quote!(unsafe { ::unasync::__private::InFrame::new(#slot) }),
+            (Slot::Kept, true) => quote!(unsafe { ::unasync::__private::InFrame::new_flagged(#slot, #flag) }),
         };
-        out.extend(guard);
+        // A hoisted temporary of a block's tail declared first in the block in edition 2021
+        // (see `statements`): made here, or redeclared with its slot.
+        match self.late_guard.take().filter(|&(l, _)| l == local) {
+            Some((_, false)) => {
+                self.early_declared.push(local);
+                self.picks_edition.set(true);
+                out.extend(super::frame::by_edition(quote!(let mut #name #ty;), TokenStream::new()));
+                out.extend(quote!(#name = #guard;));
+            }
+            Some((_, true)) => {
+                self.early_redeclared.push(quote!(let mut #name #ty = #guard;));
+                self.picks_edition.set(true);
+                out.extend(super::frame::by_edition(quote!(let mut #name #ty = #guard;), TokenStream::new()));
+            }
+            None => out.extend(quote!(let mut #name #ty = #guard;)),
+        }
         self.declare_name(local);
         self.guards.last_mut().expect("scope").push(Guard::Local(local));
         out
@@ -615,6 +732,21 @@ impl<'a> Emitter<'a> {
             unsafe { ::unasync::__private::suspend(__state, #state::#variant { #(#fields,)* }, ()) };
             let __poison = unsafe { ::unasync::__private::Poison::new(__frame) };
         }
+    }
+
+    /// A hoisted temporary of a block's tail saved at the suspension point, declared again where a resumed
+    /// scope starts: first in the block in edition 2021 (see `statements`).
+    // Output:
+    //     <first in the block> __unasync_by_edition!(const {}, {} { let mut __temp0 = <field>; });
+    //     <here>               __unasync_by_edition!(const {}, { let mut __temp0 = <field>; } {});
+    // Declared with its value in both (a `let` without one would shadow the field it reads).
+    fn redeclare_late(&mut self, local: LocalId) -> TokenStream {
+        let name = self.names[local].clone();
+        self.declare_name(local);
+        let value = self.take_field(&self.layout.names.fields[local]);
+        self.early_redeclared.push(quote!(let mut #name = #value;));
+        self.picks_edition.set(true);
+        super::frame::by_edition(quote!(let mut #name = #value;), TokenStream::new())
     }
 
     /// A local declared again where a resumed scope starts.
@@ -799,11 +931,10 @@ impl<'a> Emitter<'a> {
                 // Resumed in the `then` branch: its `let` bindings come back, then the branch.
                 self.scopes.push(Vec::new());
                 self.guards.push(Vec::new());
-                let mut out = TokenStream::new();
-                for &binding in bindings {
-                    out.extend(self.redeclare(binding, mode));
-                }
+                let mark = self.assigned.borrow().len();
+                let declared: Vec<(LocalId, TokenStream)> = bindings.iter().map(|&b| (b, self.redeclare(b, mode))).collect();
                 let then = self.block(then, mode);
+                let out = self.kept_bindings(declared, mark, k);
                 self.scopes.pop();
                 self.guards.pop();
                 let tokens = then.tokens;
@@ -896,11 +1027,10 @@ impl<'a> Emitter<'a> {
             // Resumed in an arm: its bindings come back, then the rest of the arm.
             self.scopes.push(Vec::new());
             self.guards.push(Vec::new());
-            let mut out = TokenStream::new();
-            for &binding in &arm.bindings {
-                out.extend(self.redeclare(binding, mode));
-            }
+            let mark = self.assigned.borrow().len();
+            let declared: Vec<(LocalId, TokenStream)> = arm.bindings.iter().map(|&b| (b, self.redeclare(b, mode))).collect();
             let body = self.expr(&arm.body, mode);
+            let out = self.kept_bindings(declared, mark, k);
             self.scopes.pop();
             self.guards.pop();
             let tokens = body.tokens;
@@ -1360,8 +1490,9 @@ pub fn block_has(block: &Block, k: AwaitId) -> bool {
 }
 
 /// Whether the code of `stmt` resumed at its `.await` `k` may suspend again: at an `.await`
-/// evaluated after it (ids are in evaluation order), or at an earlier one that a loop inside the
-/// statement runs again. The earlier `.await`s of the statement are not emitted after `k`.
+/// evaluated after it (ids are in evaluation order), or at an earlier one or `k` itself that a
+/// loop inside the statement runs again. The earlier `.await`s of the statement are not emitted
+/// after `k`.
 fn suspends_after(stmt: &Stmt, k: AwaitId, awaits: usize) -> bool {
     fn loop_again(expr: &Expr, k: AwaitId, j: AwaitId) -> bool {
         match expr {
@@ -1393,7 +1524,8 @@ fn suspends_after(stmt: &Stmt, k: AwaitId, awaits: usize) -> bool {
             Stmt::Item(_) | Stmt::Param(_) => false,
         }
     }
-    (0..awaits).any(|j| j != k && stmt_has(stmt, j) && (j > k || stmt_loop_again(stmt, k, j)))
+    // `j == k`: a loop in the statement around the `.await` it resumed at suspends there again.
+    (0..awaits).any(|j| stmt_has(stmt, j) && (j > k || stmt_loop_again(stmt, k, j)))
 }
 
 fn stmt_has(stmt: &Stmt, k: AwaitId) -> bool {
