@@ -36,7 +36,7 @@ pub struct Machine<Frame, Resume, Native> {
 
 impl<F: Frame, Resume, Output, Native> Machine<F, Resume, Native>
 where
-    Resume: FnMut(*mut F, *mut F::State, &mut Context<'_>) -> Option<Output>,
+    Resume: FnMut(*mut F, *mut F::State, &mut Cx<'_, '_, F>) -> Option<Output>,
 {
     #[inline(always)]
     pub fn new(frame: F, resume: Resume, native: PhantomData<Native>) -> Self {
@@ -64,7 +64,7 @@ where
 
 impl<F: Frame, Resume, Output, Native> Future for Machine<F, Resume, Native>
 where
-    Resume: FnMut(*mut F, *mut F::State, &mut Context<'_>) -> Option<Output>,
+    Resume: FnMut(*mut F, *mut F::State, &mut Cx<'_, '_, F>) -> Option<Output>,
 {
     type Output = Output;
 
@@ -76,10 +76,33 @@ where
         let frame = &raw mut this.frame;
         // SAFETY: `frame` is valid.
         let state = unsafe { F::state(frame) };
-        match (this.resume)(frame, state, cx) {
-            Some(output) => Poll::Ready(output),
+        match (this.resume)(frame, state, &mut Cx { frame, cx }) {
+            Some(output) => {
+                // SAFETY: `state` is valid; the body returned, what the state held is gone.
+                unsafe { state.write(F::returned()) };
+                Poll::Ready(output)
+            }
             None => Poll::Pending,
         }
+    }
+}
+
+/// The resume function's context (`__cx`): the task's, and the frame, which an awaitee's poll
+/// that panics drops whole.
+pub struct Cx<'a, 'b, F> {
+    frame: *mut F,
+    cx: &'a mut Context<'b>,
+}
+
+impl<F: Frame> Cx<'_, '_, F> {
+    /// A guard that poisons the frame (see [`Poison`]): `let __unwind = unsafe { __cx.poison() };`
+    ///
+    /// # Safety
+    /// The guard does not outlive the resume function's call.
+    #[inline(always)]
+    pub unsafe fn poison(&self) -> Poison<F> {
+        // SAFETY: the frame is valid during the call, guaranteed by the caller.
+        unsafe { Poison::new(self.frame) }
     }
 }
 
@@ -104,7 +127,8 @@ pub unsafe trait Frame {
 /// Writes `Panicked` when dropped, without dropping what the state held: the frame is
 /// poisoned when the body unwinds (the arm's guard, `__unwind`), or when the locals of a
 /// variant entered early are gone. The state the body resumed from stays meanwhile (its content
-/// moved out): the normal path writes no state until the body suspends or returns.
+/// moved out): the normal path writes no state until the body suspends (the guard forgotten)
+/// or returns (the guard dropped, then `Returned` written over `Panicked`).
 pub struct Poison<F: Frame>(*mut F::State);
 
 impl<F: Frame> Poison<F> {
@@ -114,16 +138,6 @@ impl<F: Frame> Poison<F> {
     pub unsafe fn new(frame: *mut F) -> Self {
         // SAFETY: guaranteed by the caller.
         Poison(unsafe { F::state(frame) })
-    }
-
-    /// The body returned `value`: the frame is `Returned` (what the state held was moved out or
-    /// dropped).
-    #[inline(always)]
-    pub fn complete<T>(self, value: T) -> Option<T> {
-        // SAFETY: guaranteed by `new`.
-        unsafe { self.0.write(F::returned()) };
-        core::mem::forget(self);
-        Some(value)
     }
 }
 
@@ -135,15 +149,16 @@ impl<F: Frame> Drop for Poison<F> {
     }
 }
 
-/// The body returned `value` (`__unwind.complete(value)`, the value evaluated first): the
-/// expected type of the body's value is the resume function's output (see [`Machine::new`]).
+/// The body returned `value`: `return returned({ <body> })`, whose expected type, the body's,
+/// is the resume function's output (see [`Machine::new`]). The arm's poison guard writes
+/// `Panicked` as the arm ends, and [`Machine::poll`](Future::poll) then `Returned`.
 #[inline(always)]
-pub fn returned<F: Frame, T>(value: T, unwind: Poison<F>) -> Option<T> {
-    unwind.complete(value)
+pub fn returned<T>(value: T) -> Option<T> {
+    Some(value)
 }
 
 /// Polls the awaitee of the state the future is suspended in, where it is pinned:
-/// `let (__awaited, __unwind) = unsafe { __awaitee.poll(__frame, __cx) }?;` (`None`, pending,
+/// `let (__awaited, __unwind) = unsafe { __awaitee.poll(__cx) }?;` (`None`, pending,
 /// is returned by `?`). If the poll panics, everything the frame holds is dropped (the awaitee
 /// first, then the saved locals, rustc's cleanup order) and the frame is poisoned.
 ///
@@ -152,8 +167,8 @@ pub fn returned<F: Frame, T>(value: T, unwind: Poison<F>) -> Option<T> {
 pub trait PollAwaitee {
     type Output;
     /// # Safety
-    /// `frame` is the pinned frame, suspended with `self` (its awaitee) initialised in its state.
-    unsafe fn poll<F: Frame>(&mut self, frame: *mut F, cx: &mut Context<'_>) -> Option<(Self::Output, Poison<F>)>;
+    /// `cx` is the pinned frame's, suspended with `self` (its awaitee) initialised in its state.
+    unsafe fn poll<F: Frame>(&mut self, cx: &mut Cx<'_, '_, F>) -> Option<(Self::Output, Poison<F>)>;
 
     /// The value of the `.await`, `output`, once the awaitee is dropped where it was pinned.
     ///
@@ -166,7 +181,8 @@ impl<A: Future> PollAwaitee for MaybeUninit<A> {
     type Output = A::Output;
 
     #[inline(always)]
-    unsafe fn poll<F: Frame>(&mut self, frame: *mut F, cx: &mut Context<'_>) -> Option<(A::Output, Poison<F>)> {
+    unsafe fn poll<F: Frame>(&mut self, cx: &mut Cx<'_, '_, F>) -> Option<(A::Output, Poison<F>)> {
+        let frame = cx.frame;
         struct DropFrame<F: Frame>(*mut F);
         impl<F: Frame> Drop for DropFrame<F> {
             fn drop(&mut self) {
@@ -180,7 +196,7 @@ impl<A: Future> PollAwaitee for MaybeUninit<A> {
         }
         let guard = DropFrame(frame);
         // SAFETY: the awaitee is in the pinned frame and is dropped in place, never moved.
-        let poll = unsafe { Pin::new_unchecked(self.assume_init_mut()) }.poll(cx);
+        let poll = unsafe { Pin::new_unchecked(self.assume_init_mut()) }.poll(cx.cx);
         core::mem::forget(guard);
         match poll {
             // SAFETY: guaranteed by the caller.

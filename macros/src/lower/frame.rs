@@ -13,7 +13,7 @@
 //!         Panicked,
 //!     }
 //!     unsafe impl<..> Frame for __State<..> { /* write Panicked / Returned */ }
-//!     Machine::new_as_native(__State::Unresumed { log }, move |__frame, __cx| { <the resume function> }, __native)
+//!     Machine::new_as_native(__State::Unresumed { log }, move |__frame, __state, __cx| { <the resume function> }, __native)
 //! }
 //! ```
 //! Every field's type is a type parameter that rustc infers from the resume function, so locals

@@ -5,24 +5,33 @@
 //! ```text
 //! async fn f(log: Log) -> u32 { let x = a(&log).await; { let t = T; b(&t).await; } x }
 //! ```
-//! Output (`t` is borrowed by `b`'s future, so it stays in the frame, in `Suspend1`'s variant):
+//! Output (`log` and `t` are borrowed by the awaitees: `log` stays in the frame's prefix, `t` in
+//! `Suspend1`'s variant; `x` is a real local, moved into `Suspend1` and out again):
 //! ```text
 //! '__resume: loop { match unsafe { &mut *__state } {
-//!     __State::Unresumed { log } => {                       // from the start
-//!         let log = unsafe { take(log) };
-//!         <enter Panicked>;
-//!         return returned('__body: {
-//!             suspend(Suspend0 { __awaitee: a(&log), log }); continue '__resume;
-//!         }, __unwind);
+//!     __State::Unresumed {} => {                               // from the start
+//!         let __unwind = unsafe { __cx.poison() };             // `Panicked` if the body unwinds
+//!         let mut log = unsafe { InFrame::new(<log's slot>) }; // drops it at the end of its scope
+//!         // An arm that always suspends: the body's statements are the arm's.
+//!         let __awaitee = Awaited(a(&*log.get())).into_awaitee();
+//!         suspend(__state, Suspend0 { __awaitee }, (__unwind, log)); continue '__resume;
 //!     }
-//!     __State::Suspend0 { __awaitee, log } => {            // from the first .await
-//!         let (__awaited, __unwind) = __awaitee.poll(__frame, __cx)?;   // `None`: pending
-//!         return returned('__body: {
-//!             let log = unsafe { take(log) };              // the saved locals, in their scopes
-//!             let x = __awaitee.leave(__awaited);         // dropped in place; the rest of the statement
-//!             { <enter Suspend1>; let t = InFrame::init(<t in Suspend1>, T);
-//!               write(Suspend1.__awaitee, b(&*t.get())); forget(t); continue '__resume; }
-//!         }, __unwind);
+//!     __State::Suspend0 { __awaitee, .. } => {                 // from the first .await
+//!         let (__awaited, __unwind) = unsafe { __awaitee.poll(__cx) }?;  // `None`: pending
+//!         let mut log = unsafe { InFrame::new(<log's slot>) };
+//!         let x = unsafe { __awaitee.leave(__awaited) };      // dropped in place
+//!         <enter Suspend1>; let t = unsafe { InFrame::init(<t's slot in Suspend1>, T) };
+//!         let __awaitee = Awaited(b(&*t.get())).into_awaitee();
+//!         <write Suspend1's __awaitee and x>; forget((__unwind, log, t)); continue '__resume;
+//!     }
+//!     __State::Suspend1 { __awaitee, x, .. } => {
+//!         let (__awaited, __unwind) = unsafe { __awaitee.poll(__cx) }?;
+//!         return returned({                // `'__body: {` where a `return` or `?` breaks to it
+//!             let mut log = unsafe { InFrame::new(<log's slot>) };
+//!             let x = unsafe { x.assume_init_read() };
+//!             { let t = unsafe { InFrame::new(<t's slot>) }; unsafe { __awaitee.leave(__awaited) }; }
+//!             x
+//!         });    // `Some(x)`: `__unwind` writes `Panicked` as it drops, `Machine::poll` `Returned`
 //!     }
 //!     ..
 //! } }
@@ -51,14 +60,17 @@ pub enum Mode {
 pub struct Code {
     pub tokens: TokenStream,
     pub diverges: bool,
+    /// A suspension's statements without their braces, for a statement that is nothing else:
+    /// they end the block (`continue '__resume`), so they need no scope of their own.
+    bare: Option<TokenStream>,
 }
 
 impl Code {
     fn plain(tokens: TokenStream) -> Self {
-        Code { tokens, diverges: false }
+        Code { tokens, diverges: false, bare: None }
     }
     fn diverging(tokens: TokenStream) -> Self {
-        Code { tokens, diverges: true }
+        Code { tokens, diverges: true, bare: None }
     }
 }
 
@@ -122,6 +134,11 @@ pub struct Emitter<'a> {
     chain_tail: bool,
     /// The `let`s of a closure emitted so far (see `let_stmt`).
     closure_lets: std::collections::BTreeSet<usize>,
+    /// The user's block, the body's tail (see `block`).
+    user_block: Option<*const Block>,
+    /// The block whose statements were emitted last diverged before its tail expression, or
+    /// has none.
+    ended_before_tail: bool,
 }
 
 /// What a pinned local's slot holds when its guard is made.
@@ -169,7 +186,7 @@ impl<'a> Emitter<'a> {
                 _ => local.name.clone(),
             })
             .collect();
-        Emitter { body, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, rematerialize_pinned: false, poison_bundle: Default::default(), names_edition: Default::default(), picks_edition: Default::default(), named_temporaries: Default::default(), contained: false, expect: None, emitted: Default::default(), assigned: Default::default(), unbound: Vec::new(), closure_lets: Default::default(), late_assign: None, early_declared: Vec::new(), early_redeclared: Vec::new(), late_guard: None, chain_tail: false }
+        Emitter { body, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, rematerialize_pinned: false, poison_bundle: Default::default(), names_edition: Default::default(), picks_edition: Default::default(), named_temporaries: Default::default(), contained: false, expect: None, emitted: Default::default(), assigned: Default::default(), unbound: Vec::new(), closure_lets: Default::default(), late_assign: None, early_declared: Vec::new(), early_redeclared: Vec::new(), late_guard: None, chain_tail: false, user_block: None, ended_before_tail: false }
     }
 
     // ---- entries ------------------------------------------------------------------------------
@@ -180,12 +197,11 @@ impl<'a> Emitter<'a> {
         let state = self.state.clone();
         let fields: Vec<Ident> = self.movable_params().map(|p| self.layout.names.fields[p].clone()).collect();
         let body = self.root(Mode::Forward);
-        quote! {
-            #state::Unresumed { #(#fields,)* } => {
-                let __unwind = unsafe { ::unasync::__private::Poison::new(__frame) };
-                #body
-            }
-        }
+        let arm = self.arm_block(quote! {
+            let __unwind = unsafe { __cx.poison() };
+            #body
+        });
+        quote!(#state::Unresumed { #(#fields,)* } => #arm)
     }
 
     /// A parameter, where the body declares it.
@@ -213,11 +229,25 @@ impl<'a> Emitter<'a> {
         let variant = format_ident!("Suspend{}", k);
         let fields = self.variant_fields(k);
         let body = self.root(Mode::Resume(k));
-        quote! {
-            #state::#variant { #(#fields,)* .. } => {
-                let (__awaited, __unwind) = unsafe { __awaitee.poll(__frame, __cx) }?;
-                #body
-            }
+        let arm = self.arm_block(quote! {
+            let (__awaited, __unwind) = unsafe { __awaitee.poll(__cx) }?;
+            #body
+        });
+        quote!(#state::#variant { #(#fields,)* .. } => #arm)
+    }
+
+    /// An arm's braces, located at the user's body: where the arm's statements are the body's
+    /// (see `root`), rustc's "dropped here" points at the body's closing brace.
+    fn arm_block(&self, tokens: TokenStream) -> proc_macro2::Group {
+        let mut braces = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, tokens);
+        braces.set_span(Span::call_site().located_at(self.user_span()));
+        braces
+    }
+
+    fn user_span(&self) -> Span {
+        match self.body.block.stmts.last() {
+            Some(Stmt::Expr { expr: Expr::Block(user), .. }) => user.span,
+            _ => self.body.block.span,
         }
     }
 
@@ -230,7 +260,8 @@ impl<'a> Emitter<'a> {
         self.body.params.iter().copied().filter(|&p| !self.layout.pinned(p))
     }
 
-    /// The body's block, as the value of `'__body`, then the future completes.
+    /// The body's block, the value of `return returned({ .. })` (labeled `'__body` where a `return`
+    /// or `?` breaks to it): the future completes.
     fn root(&mut self, mode: Mode) -> TokenStream {
         self.scopes = vec![Vec::new()];
         self.guards = vec![vec![Guard::Unwind]];
@@ -239,22 +270,37 @@ impl<'a> Emitter<'a> {
         // The parameters, then the user's block with its own braces (rustc drops its tail's
         // temporaries by the user's edition); the labeled block is the expansion's, whose tail's
         // temporaries end with it, before the parameters, as rustc's `drop-temps`.
-        let contents = self.contents(&self.body.block, mode).tokens;
+        self.user_block = match self.body.block.stmts.last() {
+            Some(Stmt::Expr { expr: Expr::Block(user), .. }) => Some(user as *const Block),
+            _ => None,
+        };
+        let code = self.contents(&self.body.block, mode);
+        let contents = code.tokens;
+        // An arm that always suspends (it never returns, and no `return` or `?` breaks to
+        // `'__body`): its statements are the arm's.
+        if code.diverges && !names_body_label(&contents) {
+            return contents;
+        }
         // Its label and braces are located at the user's (rustc's messages point at the body's
         // end), with the expansion's edition (2024 tail temporaries).
-        let user_span = match self.body.block.stmts.last() {
-            Some(Stmt::Expr { expr: Expr::Block(user), .. }) => user.span,
-            _ => self.body.block.span,
-        };
+        let user_span = self.user_span();
+        // `'__body`, where a `return` or `?` of the body breaks to it.
+        let label = names_body_label(&contents).then(|| {
+            let label = syn::Lifetime::new("'__body", Span::mixed_site().located_at(user_span));
+            quote!(#label:)
+        });
         let mut braces = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, contents);
         braces.set_span(Span::call_site().located_at(user_span));
-        let label = syn::Lifetime::new("'__body", Span::mixed_site().located_at(user_span));
         // The value returned is located at the body's tail where it has one without `.await`,
         // as the never-run copy's: rustc's error for a borrow of a local that the tail returns
         // is then the copy's ("cannot return reference to local variable"), reported once.
         let (first, last) = tail_span(&self.body.block).unwrap_or((Span::call_site(), Span::call_site()));
         let returned = quote_spanned!(first=> ::unasync::__private::returned);
-        let mut args = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, quote!(#expect(#label: #braces), __unwind));
+        let value = match expect {
+            Some(expect) => quote!(#expect(#label #braces)),
+            None => quote!(#label #braces),
+        };
+        let mut args = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, value);
         args.set_span(last);
         quote! {
             // The body's expected type is the resume function's output, the never-run copy's
@@ -357,10 +403,12 @@ impl<'a> Emitter<'a> {
             }
         }
         let mut diverges = false;
+        let mut tail_reached = false;
         let mut marks = Vec::new();
         let last = stmts.len().saturating_sub(1);
         for (index, stmt) in stmts.iter().enumerate().skip(start) {
             let mode = if index == start { mode } else { Mode::Forward };
+            tail_reached |= index == last && matches!(stmt, Stmt::Expr { semi: false, .. });
             // A hoisted temporary goes back into a temporary only where the code emitted for the
             // statement suspends no more: before a suspension it is still to be saved (a tail
             // `f(make().trim().to_owned()).await` keeps `make()` across its `.await`), and a
@@ -446,6 +494,7 @@ impl<'a> Emitter<'a> {
             let first = super::frame::by_edition(TokenStream::new(), quote!(#(#early_redeclared)* #(let mut #names;)*));
             parts.insert(0, (first, None));
         }
+        self.ended_before_tail = diverges && !tail_reached;
         self.named_temporaries.borrow_mut().extend(outer_named);
         self.scopes.pop();
         self.guards.pop();
@@ -465,7 +514,7 @@ impl<'a> Emitter<'a> {
                 out.extend(tokens);
             }
         }
-        Code { tokens: out, diverges }
+        Code { tokens: out, diverges, bare: None }
     }
 
     /// The bindings of a branch resumed at `k`, declared again (`declared`): one not saved
@@ -487,7 +536,13 @@ impl<'a> Emitter<'a> {
 
     fn block(&mut self, block: &Block, mode: Mode) -> Code {
         let contents = self.contents(block, mode);
-        Code { tokens: self.braced(block, contents.tokens), diverges: contents.diverges }
+        // The user's block, left before its tail (it suspends, returns or jumps): no tail
+        // temporaries to drop by the user's edition, and its locals end before the parameters
+        // in the body's block as in their own. Its braces would only indent the arm.
+        if self.user_block == Some(block as *const Block) && contents.diverges && self.ended_before_tail {
+            return contents;
+        }
+        Code { tokens: self.braced(block, contents.tokens), diverges: contents.diverges, bare: None }
     }
 
     /// `{ tokens }` with the block's own braces (the user's span: rustc applies the user's
@@ -508,9 +563,12 @@ impl<'a> Emitter<'a> {
                 self.contained = *semi && matches!(expr, Expr::Plain(_));
                 let code = self.expr(expr, mode);
                 self.contained = false;
+                if let Some(bare) = code.bare {
+                    return Code::diverging(bare);
+                }
                 let semi = semi.then(|| quote!(;));
                 let tokens = code.tokens;
-                Code { tokens: quote!(#tokens #semi), diverges: code.diverges }
+                Code { tokens: quote!(#tokens #semi), diverges: code.diverges, bare: None }
             }
             Stmt::Item(item) if is_macro_rules(item) => Code::plain(self.item(item)),
             Stmt::Item(_) => Code::plain(TokenStream::new()),
@@ -548,7 +606,7 @@ impl<'a> Emitter<'a> {
             let message = "unasync emits the code after an `.await` once per path that reaches it (after an `if`, `match` or loop with an `.await`), and a closure expression has a new type each time it is written, so this closure local, in scope at a later `.await`, would have two types; declare it before that `if`, `match` or loop, or give it one type: `let f: Box<dyn Fn(..) -> ..> = Box::new(|..| ..);`";
             let span = syn::spanned::Spanned::span(closure);
             let pat = &local.pat;
-            return Code { tokens: quote_spanned!(span=> let #pat = ::core::compile_error!(#message);), diverges: false };
+            return Code { tokens: quote_spanned!(span=> let #pat = ::core::compile_error!(#message);), diverges: false, bare: None };
         }
         let init = match (&local.init, mode) {
             (Some(init), Mode::Resume(k)) if expr_has(init, k) => Some(self.expr(init, mode)),
@@ -565,6 +623,9 @@ impl<'a> Emitter<'a> {
         if let Some(init) = &init
             && init.diverges
         {
+            if let Some(bare) = &init.bare {
+                return Code::diverging(bare.clone());
+            }
             let tokens = &init.tokens;
             return Code::diverging(quote!(#tokens;));
         }
@@ -730,7 +791,7 @@ impl<'a> Emitter<'a> {
         self.guards.last_mut().expect("scope").push(Guard::Poison);
         quote! {
             unsafe { ::unasync::__private::suspend(__state, #state::#variant { #(#fields,)* }, ()) };
-            let __poison = unsafe { ::unasync::__private::Poison::new(__frame) };
+            let __poison = unsafe { __cx.poison() };
         }
     }
 
@@ -758,7 +819,7 @@ impl<'a> Emitter<'a> {
                 if needs_poison {
                     // Resumed with a pinned local in the variant: the variant stays while it lives.
                     self.guards.last_mut().expect("scope").push(Guard::Poison);
-                    out.extend(quote!(let __poison = unsafe { ::unasync::__private::Poison::new(__frame) };));
+                    out.extend(quote!(let __poison = unsafe { __cx.poison() };));
                 }
                 out.extend(self.declare_pinned(local, Slot::Kept));
                 out
@@ -798,7 +859,7 @@ impl<'a> Emitter<'a> {
 
     fn expr(&mut self, expr: &Expr, mode: Mode) -> Code {
         match expr {
-            Expr::Plain(plain) => Code { tokens: self.plain(plain), diverges: !plain.completes() },
+            Expr::Plain(plain) => Code { tokens: self.plain(plain), diverges: !plain.completes(), bare: None },
             Expr::Await { base, id } => {
                 if mode == Mode::Resume(*id) {
                     return Code::plain(self.resumed_value());
@@ -816,7 +877,8 @@ impl<'a> Emitter<'a> {
                 if base.diverges {
                     return base;
                 }
-                Code::diverging(self.suspend(*id, base.tokens))
+                let bare = self.suspend(*id, base.tokens);
+                Code { tokens: quote!({ #bare }), diverges: true, bare: Some(bare) }
             }
             Expr::Template { code, hole } => self.template(code, hole, mode),
             Expr::Block(block) => self.block(block, mode),
@@ -827,7 +889,7 @@ impl<'a> Emitter<'a> {
                 let code = self.block(block, mode);
                 self.jumps.pop();
                 let tokens = code.tokens;
-                Code { tokens: quote!(#label #tokens), diverges: code.diverges && !broken.get() }
+                Code { tokens: quote!(#label #tokens), diverges: code.diverges && !broken.get(), bare: None }
             }
             Expr::If { cond, bindings, consumes, then, otherwise } => self.if_expr(cond, bindings, consumes, then, otherwise.as_deref(), mode),
             Expr::Match { scrutinee, scrutinee_local, arms } => self.match_expr(scrutinee, *scrutinee_local, arms, mode),
@@ -938,7 +1000,7 @@ impl<'a> Emitter<'a> {
                 self.scopes.pop();
                 self.guards.pop();
                 let tokens = then.tokens;
-                return Code { tokens: quote!({ #out #tokens }), diverges: then.diverges };
+                return Code { tokens: quote!({ #out #tokens }), diverges: then.diverges, bare: None };
             }
             if let Some(otherwise) = otherwise
                 && expr_has(otherwise, k)
@@ -963,7 +1025,7 @@ impl<'a> Emitter<'a> {
         let cond = match cond {
             Expr::Plain(code) => {
                 let code = rename(code);
-                Code { tokens: self.plain(&code), diverges: !code.completes() }
+                Code { tokens: self.plain(&code), diverges: !code.completes(), bare: None }
             }
             Expr::Template { code, hole } => {
                 let code = rename(code);
@@ -999,7 +1061,7 @@ impl<'a> Emitter<'a> {
             }
             None => quote!(if #cond_tokens #then_tokens),
         };
-        Code { tokens, diverges }
+        Code { tokens, diverges, bare: None }
     }
 
     /// A pattern binding (of `match`, `if let`) that is pinned: moved into its frame slot.
@@ -1034,7 +1096,7 @@ impl<'a> Emitter<'a> {
             self.scopes.pop();
             self.guards.pop();
             let tokens = body.tokens;
-            return Code { tokens: quote!({ #out #tokens }), diverges: body.diverges };
+            return Code { tokens: quote!({ #out #tokens }), diverges: body.diverges, bare: None };
         }
         let scrutinee = self.expr(scrutinee, mode);
         if scrutinee.diverges {
@@ -1076,7 +1138,7 @@ impl<'a> Emitter<'a> {
             tokens.extend(quote!(#pat #guard => { #prelude #body })); 
         }
         let scrutinee = scrutinee.tokens;
-        Code { tokens: quote!(match #scrutinee { #tokens }), diverges: diverges && !arms.is_empty() }
+        Code { tokens: quote!(match #scrutinee { #tokens }), diverges: diverges && !arms.is_empty(), bare: None }
     }
 
     // Input:
@@ -1100,7 +1162,7 @@ impl<'a> Emitter<'a> {
             self.jumps.pop();
             let rest_tokens = rest.tokens;
             if rest.diverges && !rest_continued.get() {
-                return Code { tokens: quote!(#whole: { #rest_tokens }), diverges: !rest_broken.get() };
+                return Code { tokens: quote!(#whole: { #rest_tokens }), diverges: !rest_broken.get(), bare: None };
             }
             let target = JumpTarget::new(name, true, None, None);
             let full_broken = target.broken.clone();
@@ -1109,7 +1171,7 @@ impl<'a> Emitter<'a> {
             self.jumps.pop();
             let full_tokens = full.tokens;
             let diverges = !rest_broken.get() && !full_broken.get();
-            return Code { tokens: quote!(#whole: { #iteration: { #rest_tokens } #label loop #full_tokens }), diverges };
+            return Code { tokens: quote!(#whole: { #iteration: { #rest_tokens } #label loop #full_tokens }), diverges, bare: None };
         }
         let target = JumpTarget::new(name, true, None, None);
         let broken = target.broken.clone();
@@ -1117,7 +1179,7 @@ impl<'a> Emitter<'a> {
         let full = self.block(body, Mode::Forward);
         self.jumps.pop();
         let full_tokens = full.tokens;
-        Code { tokens: quote!(#label loop #full_tokens), diverges: !broken.get() }
+        Code { tokens: quote!(#label loop #full_tokens), diverges: !broken.get(), bare: None }
     }
 
     fn jump_target(&self, label: Option<&syn::Lifetime>, is_break: bool) -> Option<JumpTarget> {
@@ -1158,9 +1220,9 @@ impl<'a> Emitter<'a> {
 
     // Input:
     //     <awaitee>.await                  (at suspension point K, x and y saved)
-    // Output:
-    //     { let __awaitee = Awaited(<awaitee>).into_awaitee();     (IntoFuture::into_future)
-    //       suspend(__state, Suspend_K { __awaitee, x, y }, <the guards kept>); continue '__resume; }
+    // Output (in braces where the `.await` is part of a larger statement):
+    //     let __awaitee = Awaited(<awaitee>).into_awaitee();     (IntoFuture::into_future)
+    //     suspend(__state, Suspend_K { __awaitee, x, y }, <the guards kept>); continue '__resume;
     fn suspend(&mut self, k: AwaitId, awaitee: TokenStream) -> TokenStream {
         self.suspensions.insert(k);
         self.emitted.insert(k);
@@ -1209,11 +1271,11 @@ impl<'a> Emitter<'a> {
         // `IntoFuture::into_future(<awaitee>)`, or where the awaitee is not a future (rustc's
         // error at the never-run copy's `.await`), a placeholder: the mistake is reported once.
         let into_future = quote_spanned!(span=> ::unasync::__private::Awaited(#awaitee).into_awaitee());
-        quote! {{
+        quote! {
             let __awaitee = #into_future;
             #store
             continue #resume;
-        }}
+        }
     }
 
     /// The value of the `.await` the arm resumed at: the awaitee is dropped where it was pinned.
@@ -1584,4 +1646,18 @@ fn literal_with_own_type(expr: &Expr) -> Option<Span> {
         Expr::Await { base, .. } => literal_with_own_type(base),
         _ => None,
     }
+}
+
+/// Whether `tokens` name the label `'__body` (a `break '__body` of a `return` or `?`).
+fn names_body_label(tokens: &TokenStream) -> bool {
+    let mut quote_before = false;
+    tokens.clone().into_iter().any(|token| {
+        let found = match &token {
+            TokenTree::Group(group) => names_body_label(&group.stream()),
+            TokenTree::Ident(ident) => quote_before && ident == "__body",
+            _ => false,
+        };
+        quote_before = matches!(&token, TokenTree::Punct(p) if p.as_char() == '\'');
+        found
+    })
 }
