@@ -781,7 +781,11 @@ impl Builder {
             Expr::Plain(self.scrutinee((*matching.expr).clone(), &matching.arms))
         };
         let mut arms = Vec::new();
-        for arm in &matching.arms {
+        let consuming = walk::consuming_arms(matching.arms.iter().map(|arm| match &arm.pat {
+            Pat::Guard(guarded) => &*guarded.pat,
+            other => other,
+        }));
+        for (arm, consumes) in matching.arms.iter().zip(consuming) {
             let (pat, guard) = match &arm.pat {
                 Pat::Guard(guarded) => (&*guarded.pat, Some(&*guarded.guard)),
                 other => (other, None),
@@ -801,7 +805,6 @@ impl Builder {
                 Expr::Plain(self.plain((*arm.body).clone(), &[]))
             };
             self.pop_scope();
-            let consumes = walk::binds_by_value(pat);
             arms.push(Arm { pat: pat.clone(), guard, bindings, consumes, body: Box::new(body) });
         }
         // A scrutinee hoisted into a hidden local is that local, named whole.

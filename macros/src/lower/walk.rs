@@ -510,18 +510,25 @@ impl<'r, H: Handler> Walk<'r, H> {
             }
             Expr::Match(matching) => {
                 let place = is_place_expr(&matching.expr);
-                // A place scrutinee is moved by an arm whose pattern binds all of it by value.
-                self.expr(&mut matching.expr, if place { Ctx::Borrow } else { Ctx::Value });
+                // A place scrutinee is moved by an arm whose pattern binds all of it by value;
+                // where every arm moves it, it is moved by the `match` (never borrowed).
+                let consuming = consuming_arms(matching.arms.iter().map(|arm| match &arm.pat {
+                    Pat::Guard(guarded) => &*guarded.pat,
+                    other => other,
+                }));
+                let moved = !consuming.contains(&false);
+                self.expr(&mut matching.expr, if place && !moved { Ctx::Borrow } else { Ctx::Value });
                 let scrutinee = (*matching.expr).clone();
+                let consuming = consuming.into_iter().map(|consumes| consumes && !moved);
                 let mut arms: Vec<WalkArm<'_, Self>> = Vec::new();
-                for arm in &mut matching.arms {
+                for (arm, consumes) in matching.arms.iter_mut().zip(consuming) {
                     let mut scrutinee = scrutinee.clone();
                     arms.push(Box::new(move |w: &mut Self| {
                         let (pat, guard) = match &mut arm.pat {
                             Pat::Guard(guarded) => (&*guarded.pat, Some(&mut guarded.guard)),
                             other => (&*other, None),
                         };
-                        if place && binds_by_value(pat) {
+                        if place && consumes {
                             w.expr(&mut scrutinee, Ctx::Value);
                         }
                         w.scoped(pattern_names(pat), |w| {
@@ -959,6 +966,25 @@ pub fn moves_out(pat: &Pat) -> bool {
 
 /// Lowercase identifiers in patterns bind; capitalised ones name constants, unit structs and
 /// variants (`None`), as rustc resolves them in ordinary code.
+/// Which arms of a by-value `match` on a place move it out: those whose pattern binds all of it
+/// by value and, where one does, those whose pattern binds nothing and can leave nothing to drop
+/// (`None`, `Cmd::Quit`, `0`, `'a'..='z'`: a unit variant of the type another arm moves out of,
+/// which has no `Drop` impl then, or a literal). The place holds nothing after the `match`:
+/// `match o { None => 0, Some(m) => m.len() }` does not keep `o` across a later `.await`.
+pub fn consuming_arms<'p>(pats: impl Iterator<Item = &'p Pat> + Clone) -> Vec<bool> {
+    fn leaves_nothing(pat: &Pat) -> bool {
+        match pat {
+            Pat::Ident(ident) => ident.by_ref.is_none() && ident.subpat.is_none() && !is_binding_name(&ident.ident),
+            Pat::Path(_) | Pat::Lit(_) | Pat::Range(_) => true,
+            Pat::Or(or) => or.cases.iter().all(leaves_nothing),
+            Pat::Paren(paren) => leaves_nothing(&paren.pat),
+            _ => false,
+        }
+    }
+    let any = pats.clone().any(binds_by_value);
+    pats.map(|pat| binds_by_value(pat) || (any && leaves_nothing(pat))).collect()
+}
+
 pub fn is_binding_name(ident: &proc_macro2::Ident) -> bool {
     let name = ident.to_string();
     let name = name.trim_start_matches("r#");
