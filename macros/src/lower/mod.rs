@@ -31,9 +31,12 @@
 //! the rest of the body from that `.await`, with the user's scopes rebuilt around it (each
 //! saved local declared again in its own scope, so Rust drops it where rustc does). Each arm
 //! runs until the body suspends (it writes the next state and continues the loop, which polls
-//! the new awaitee at once, as rustc does) or returns (state `Returned`, `Poll::Ready`). The state
-//! is not written while the body runs: a guard per arm (`__unwind`) writes `Panicked` only if the
-//! body unwinds, so a panic leaves the future poisoned; the locals are dropped by unwinding.
+//! the new awaitee at once, as rustc does) or returns (`Some(output)`: `Machine::poll` writes
+//! `Returned` and returns `Poll::Ready`). The state is not written while the body runs: a guard
+//! per arm (`__unwind`) writes `Panicked` when it is dropped, which only a panic (the body
+//! unwinds: the future is poisoned, the locals are dropped by unwinding) or the return does
+//! before the poll writes `Returned`; a suspension forgets it. An arm that always suspends holds
+//! the body's statements itself; one that may return wraps them in `return returned({ .. })`.
 //! `Returned` and `Panicked` have arms of their own, which panic with rustc's messages.
 //!
 //! # Drop
