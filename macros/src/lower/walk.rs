@@ -967,15 +967,27 @@ pub fn moves_out(pat: &Pat) -> bool {
 /// Lowercase identifiers in patterns bind; capitalised ones name constants, unit structs and
 /// variants (`None`), as rustc resolves them in ordinary code.
 /// Which arms of a by-value `match` on a place move it out: those whose pattern binds all of it
-/// by value and, where one does, those whose pattern binds nothing and can leave nothing to drop
-/// (`None`, `Cmd::Quit`, `0`, `'a'..='z'`: a unit variant of the type another arm moves out of,
-/// which has no `Drop` impl then, or a literal). The place holds nothing after the `match`:
-/// `match o { None => 0, Some(m) => m.len() }` does not keep `o` across a later `.await`.
+/// by value and, where one does, those that can leave nothing to drop: `None` (of `Option`, which
+/// has no `Drop` impl), a literal or a range (a primitive). The place holds nothing after the
+/// `match`: `match o { None => 0, Some(m) => m.len() }` does not keep `o` across a later
+/// `.await`. (Another unit variant, a unit struct or a constant may be of a type with a `Drop`
+/// impl, which the `match` leaves whole, as it does a type whose fields it only copies: such an
+/// arm borrows the place, as before.)
 pub fn consuming_arms<'p>(pats: impl Iterator<Item = &'p Pat> + Clone) -> Vec<bool> {
+    fn is_none(path: &syn::Path) -> bool {
+        let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        match segments.as_slice() {
+            [.., last] if last != "None" => false,
+            [_] => true,
+            [.., option, _] => option == "Option",
+            [] => false,
+        }
+    }
     fn leaves_nothing(pat: &Pat) -> bool {
         match pat {
-            Pat::Ident(ident) => ident.by_ref.is_none() && ident.subpat.is_none() && !is_binding_name(&ident.ident),
-            Pat::Path(_) | Pat::Lit(_) | Pat::Range(_) => true,
+            Pat::Ident(ident) => ident.by_ref.is_none() && ident.subpat.is_none() && ident.ident == "None",
+            Pat::Path(path) => path.qself.is_none() && is_none(&path.path),
+            Pat::Lit(_) | Pat::Range(_) => true,
             Pat::Or(or) => or.cases.iter().all(leaves_nothing),
             Pat::Paren(paren) => leaves_nothing(&paren.pat),
             _ => false,
