@@ -20,8 +20,8 @@ impl<T: ?Sized> Captures<'_> for T {}
 
 /// The future a desugared `async fn` returns: the generated frame (the state enum, and the
 /// locals that stay at one address across several suspension points) and the generated resume
-/// function, a closure that captures nothing and returns `Some(output)` when the body returns,
-/// `None` when it is pending (so `?` on [`PollAwaitee::poll`] returns `Pending`).
+/// function, a closure that captures nothing and returns `Continue(output)` when the body
+/// returns, `Break(Suspended)` when it is pending (so `?` on [`PollAwaitee::poll`] returns it).
 ///
 /// `Native` is the type of the never-run copy of the body, the future rustc builds for it:
 /// holding it as `PhantomData` gives the machine rustc's auto traits (what rustc's future keeps
@@ -36,7 +36,7 @@ pub struct Machine<Frame, Resume, Native> {
 
 impl<F: Frame, Resume, Output, Native> Machine<F, Resume, Native>
 where
-    Resume: FnMut(*mut F, *mut F::State, &mut Cx<'_, '_, F>) -> Option<Output>,
+    Resume: FnMut(*mut F, *mut F::State, &mut Cx<'_, '_, F>) -> ControlFlow<Suspended, Output>,
 {
     #[inline(always)]
     pub fn new(frame: F, resume: Resume, native: PhantomData<Native>) -> Self {
@@ -64,7 +64,7 @@ where
 
 impl<F: Frame, Resume, Output, Native> Future for Machine<F, Resume, Native>
 where
-    Resume: FnMut(*mut F, *mut F::State, &mut Cx<'_, '_, F>) -> Option<Output>,
+    Resume: FnMut(*mut F, *mut F::State, &mut Cx<'_, '_, F>) -> ControlFlow<Suspended, Output>,
 {
     type Output = Output;
 
@@ -77,15 +77,20 @@ where
         // SAFETY: `frame` is valid.
         let state = unsafe { F::state(frame) };
         match (this.resume)(frame, state, &mut Cx { frame, cx }) {
-            Some(output) => {
+            ControlFlow::Continue(output) => {
                 // SAFETY: `state` is valid; the body returned, what the state held is gone.
                 unsafe { state.write(F::returned()) };
                 Poll::Ready(output)
             }
-            None => Poll::Pending,
+            ControlFlow::Break(Suspended) => Poll::Pending,
         }
     }
 }
+
+/// The resume function returned `Break(Suspended)`: the future is pending. (Not `Option`: a `?`
+/// on an `Option` that the lowering cannot see, in a macro of the body, must not compile into a
+/// return from the resume function, which would read as pending.)
+pub struct Suspended;
 
 /// The resume function's context (`__cx`): the task's, and the frame, which an awaitee's poll
 /// that panics drops whole.
@@ -153,12 +158,12 @@ impl<F: Frame> Drop for Poison<F> {
 /// is the resume function's output (see [`Machine::new`]). The arm's poison guard writes
 /// `Panicked` as the arm ends, and [`Machine::poll`](Future::poll) then `Returned`.
 #[inline(always)]
-pub fn returned<T>(value: T) -> Option<T> {
-    Some(value)
+pub fn returned<T>(value: T) -> ControlFlow<Suspended, T> {
+    ControlFlow::Continue(value)
 }
 
 /// Polls the awaitee of the state the future is suspended in, where it is pinned:
-/// `let (__awaited, __unwind) = unsafe { __awaitee.poll(__cx) }?;` (`None`, pending,
+/// `let (__awaited, __unwind) = unsafe { __awaitee.poll(__cx) }?;` (`Break(Suspended)`, pending,
 /// is returned by `?`). If the poll panics, everything the frame holds is dropped (the awaitee
 /// first, then the saved locals, rustc's cleanup order) and the frame is poisoned.
 ///
@@ -168,7 +173,7 @@ pub trait PollAwaitee {
     type Output;
     /// # Safety
     /// `cx` is the pinned frame's, suspended with `self` (its awaitee) initialised in its state.
-    unsafe fn poll<F: Frame>(&mut self, cx: &mut Cx<'_, '_, F>) -> Option<(Self::Output, Poison<F>)>;
+    unsafe fn poll<F: Frame>(&mut self, cx: &mut Cx<'_, '_, F>) -> ControlFlow<Suspended, (Self::Output, Poison<F>)>;
 
     /// The value of the `.await`, `output`, once the awaitee is dropped where it was pinned.
     ///
@@ -181,7 +186,7 @@ impl<A: Future> PollAwaitee for MaybeUninit<A> {
     type Output = A::Output;
 
     #[inline(always)]
-    unsafe fn poll<F: Frame>(&mut self, cx: &mut Cx<'_, '_, F>) -> Option<(A::Output, Poison<F>)> {
+    unsafe fn poll<F: Frame>(&mut self, cx: &mut Cx<'_, '_, F>) -> ControlFlow<Suspended, (A::Output, Poison<F>)> {
         let frame = cx.frame;
         struct DropFrame<F: Frame>(*mut F);
         impl<F: Frame> Drop for DropFrame<F> {
@@ -200,8 +205,8 @@ impl<A: Future> PollAwaitee for MaybeUninit<A> {
         core::mem::forget(guard);
         match poll {
             // SAFETY: guaranteed by the caller.
-            Poll::Ready(output) => Some((output, unsafe { Poison::new(frame) })),
-            Poll::Pending => None,
+            Poll::Ready(output) => ControlFlow::Continue((output, unsafe { Poison::new(frame) })),
+            Poll::Pending => ControlFlow::Break(Suspended),
         }
     }
 

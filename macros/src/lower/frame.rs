@@ -195,7 +195,7 @@ pub fn emit_future(function: &AsyncFn, signature: &Signature, body: &Body, facts
     let constructor = if signature.output.is_some() { format_ident!("new_as_native") } else { format_ident!("new") };
     let first_return = signature.output.as_ref().map(|output| {
         let span = output.span();
-        let pending = quote_spanned!(span=> ::core::option::Option::None);
+        let pending = quote_spanned!(span=> ::core::ops::ControlFlow::Break(::unasync::__private::Suspended));
         quote!(if false { return #pending; })
     });
 

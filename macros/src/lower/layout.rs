@@ -219,10 +219,14 @@ pub fn layout(body: &Body, facts: &Facts) -> Layout {
 }
 
 /// Field names (the local's, made unique) and type parameter names (its capitalised).
+/// The resume function's own names: a local of the body named so is emitted under its field's
+/// name (`__state_1`), so that it neither shadows them nor takes the awaitee's field.
+pub const RESERVED: [&str; 7] = ["__frame", "__state", "__cx", "__unwind", "__awaited", "__awaitee", "__poison"];
+
 fn names(body: &Body) -> Names {
     // Field names, each distinct: `n1`, then `n1_1` for a second `n1` (unless a local `n1_1` took
     // it, then `n1_2`, ..).
-    let mut taken: BTreeSet<String> = BTreeSet::new();
+    let mut taken: BTreeSet<String> = RESERVED.iter().map(|name| name.to_string()).collect();
     let mut unique = |base: String| -> String {
         let name = std::iter::once(base.clone())
             .chain((1..).map(|n| format!("{base}_{n}")))

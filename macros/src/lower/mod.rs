@@ -31,7 +31,7 @@
 //! the rest of the body from that `.await`, with the user's scopes rebuilt around it (each
 //! saved local declared again in its own scope, so Rust drops it where rustc does). Each arm
 //! runs until the body suspends (it writes the next state and continues the loop, which polls
-//! the new awaitee at once, as rustc does) or returns (`Some(output)`: `Machine::poll` writes
+//! the new awaitee at once, as rustc does) or returns (`Continue(output)`: `Machine::poll` writes
 //! `Returned` and returns `Poll::Ready`). The state is not written while the body runs: a guard
 //! per arm (`__unwind`) writes `Panicked` when it is dropped, which only a panic (the body
 //! unwinds: the future is poisoned, the locals are dropped by unwinding) or the return does

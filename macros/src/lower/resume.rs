@@ -17,7 +17,7 @@
 //!         suspend(__state, Suspend0 { __awaitee }, (__unwind, log)); continue '__resume;
 //!     }
 //!     __State::Suspend0 { __awaitee, .. } => {                 // from the first .await
-//!         let (__awaited, __unwind) = unsafe { __awaitee.poll(__cx) }?;  // `None`: pending
+//!         let (__awaited, __unwind) = unsafe { __awaitee.poll(__cx) }?;  // `Break`: pending
 //!         let mut log = unsafe { InFrame::new(<log's slot>) };
 //!         let x = unsafe { __awaitee.leave(__awaited) };      // dropped in place
 //!         <enter Suspend1>; let t = unsafe { InFrame::init(<t's slot in Suspend1>, T) };
@@ -31,7 +31,7 @@
 //!             let x = unsafe { x.assume_init_read() };
 //!             { let t = unsafe { InFrame::new(<t's slot>) }; unsafe { __awaitee.leave(__awaited) }; }
 //!             x
-//!         });    // `Some(x)`: `__unwind` writes `Panicked` as it drops, `Machine::poll` `Returned`
+//!         });    // `Continue(x)`: `__unwind` writes `Panicked` as it drops, `Machine::poll` `Returned`
 //!     }
 //!     ..
 //! } }
@@ -173,8 +173,9 @@ impl<'a> Emitter<'a> {
                 shadowed[local] |= scope[index + 1..].iter().any(|&later| resolution_name(&body.locals[later]) == name);
             }
         }
+        let reserved = |id: LocalId| super::layout::RESERVED.contains(&body.locals[id].name.to_string().as_str());
         let renamed: Vec<bool> = (0..body.locals.len())
-            .map(|id| shadowed[id] && !matches!(layout.locals[id], Placement::Pinned { .. }))
+            .map(|id| (shadowed[id] || reserved(id)) && !matches!(layout.locals[id], Placement::Pinned { .. }))
             .collect();
         let names = body
             .locals
