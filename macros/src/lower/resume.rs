@@ -943,7 +943,12 @@ impl<'a> Emitter<'a> {
             if let Some(otherwise) = otherwise
                 && expr_has(otherwise, k)
             {
-                return self.expr(otherwise, mode);
+                let code = self.expr(otherwise, mode);
+                return match otherwise {
+                    // An `else if` is an `if` of its own.
+                    Expr::If { .. } => code,
+                    _ => Code { tokens: terminating(code.tokens), diverges: code.diverges },
+                };
             }
         }
         let pinned: Vec<LocalId> = bindings.iter().copied().filter(|&b| self.layout.pinned(b)).collect();
@@ -1584,4 +1589,15 @@ fn literal_with_own_type(expr: &Expr) -> Option<Span> {
         Expr::Await { base, .. } => literal_with_own_type(base),
         _ => None,
     }
+}
+
+// Input: the `else` block of an `if`, resumed inside it (a plain block there)
+// Output:
+//     match () { () => <code> }
+// rustc ends the temporaries of a branch's tail with the branch (a terminating scope), in both
+// editions, after its locals in 2021; a plain block in a block's tail would keep them to the end
+// of the enclosing statement in edition 2021 (`{ let b = ..; if c { 0 } else { f(&make(),
+// x.await) } }` dropped `make()` after `b`). An arm of a `match` is a terminating scope too.
+fn terminating(code: TokenStream) -> TokenStream {
+    quote!(match () { () => #code })
 }
