@@ -310,8 +310,11 @@ impl<'a> Emitter<'a> {
         let early: Vec<LocalId> = match (hoisted, stmts.last()) {
             (Some(hoisted), Some(tail)) => {
                 let awaits = self.body.awaits.len();
+                // Resumed in the tail, they are declared again from the state: first in 2021
+                // too, where the tail may leave the block early (`return`, `break`, `?`, a
+                // panic) and drop them with its locals, after them.
                 let tail_suspends = match mode {
-                    Mode::Resume(k) if start + 1 == stmts.len() => suspends_after(tail, k, awaits),
+                    Mode::Resume(_) if start + 1 == stmts.len() => true,
                     _ => (0..awaits).any(|j| stmt_has(tail, j)),
                 };
                 hoisted
