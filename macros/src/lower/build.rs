@@ -893,7 +893,7 @@ impl Builder {
             stmts: vec![declare, Stmt::Expr { expr: looped, semi: false }],
             span: looping.body.brace_token.span.join(),
             locals,
-            kind: BlockKind::Temporaries,
+            kind: BlockKind::ForLoop,
         }))
     }
 }

@@ -664,7 +664,18 @@ pub fn analyse(body: &Body) -> Facts {
         let (init, moved, borrows) = state.unwrap_or_else(empty);
         let mut across = borrows[locals + k].clone();
         for (local, local_borrows) in borrows.iter().enumerate().take(locals) {
-            if init.contains(local) || (moved.contains(local) && live_at_suspend[k].contains(local)) {
+            // A user's local moved away (a reference copied: `observe(x, ..)`) but still in
+            // scope keeps its type in the state (see `layout`'s witnesses), and with it the
+            // lifetime of what it borrowed: the state's type is used everywhere in the machine,
+            // so that borrow must stay valid as one held across the suspension point. (A `ref`
+            // binding's witness stands for its referent, without the borrow.)
+            let info = &body.locals[local];
+            let witness = moved.contains(local)
+                && !info.by_ref
+                && !info.deferred
+                && !matches!(info.kind, LocalKind::Temporary | LocalKind::Iterator)
+                && in_scope[k].contains(&local);
+            if init.contains(local) || (moved.contains(local) && live_at_suspend[k].contains(local)) || witness {
                 across.union(local_borrows);
             }
         }

@@ -89,6 +89,9 @@ pub enum BlockKind {
     Temporaries,
     /// The temporaries of a block's tail: emitted as part of that block (see `resume`).
     TailTemporaries,
+    /// A desugared `for`: its iterator, a binding of rustc's desugaring (not a temporary), ends
+    /// with the loop in every edition, also where the loop is a block's tail.
+    ForLoop,
     /// The user's `unsafe { .. }` block containing an `.await`.
     Unsafe,
     /// The body's outermost block: the parameters, then the user's block as its tail (whose

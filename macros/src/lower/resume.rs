@@ -357,8 +357,11 @@ impl<'a> Emitter<'a> {
         let early: Vec<LocalId> = match (hoisted, stmts.last()) {
             (Some(hoisted), Some(tail)) => {
                 let awaits = self.body.awaits.len();
+                // Resumed in the tail, they are declared again from the state: first in 2021
+                // too, where the tail may leave the block early (`return`, `break`, `?`, a
+                // panic) and drop them with its locals, after them.
                 let tail_suspends = match mode {
-                    Mode::Resume(k) if start + 1 == stmts.len() => suspends_after(tail, k, awaits),
+                    Mode::Resume(_) if start + 1 == stmts.len() => true,
                     _ => (0..awaits).any(|j| stmt_has(tail, j)),
                 };
                 hoisted
@@ -1006,7 +1009,12 @@ impl<'a> Emitter<'a> {
             if let Some(otherwise) = otherwise
                 && expr_has(otherwise, k)
             {
-                return self.expr(otherwise, mode);
+                let code = self.expr(otherwise, mode);
+                return match otherwise {
+                    // An `else if` is an `if` of its own.
+                    Expr::If { .. } => code,
+                    _ => Code { tokens: terminating(code.tokens), diverges: code.diverges, bare: None },
+                };
             }
         }
         let pinned: Vec<LocalId> = bindings.iter().copied().filter(|&b| self.layout.pinned(b)).collect();
@@ -1661,4 +1669,15 @@ fn names_body_label(tokens: &TokenStream) -> bool {
         quote_before = matches!(&token, TokenTree::Punct(p) if p.as_char() == '\'');
         found
     })
+}
+
+// Input: the `else` block of an `if`, resumed inside it (a plain block there)
+// Output:
+//     match () { () => <code> }
+// rustc ends the temporaries of a branch's tail with the branch (a terminating scope), in both
+// editions, after its locals in 2021; a plain block in a block's tail would keep them to the end
+// of the enclosing statement in edition 2021 (`{ let b = ..; if c { 0 } else { f(&make(),
+// x.await) } }` dropped `make()` after `b`). An arm of a `match` is a terminating scope too.
+fn terminating(code: TokenStream) -> TokenStream {
+    quote!(match () { () => #code })
 }
