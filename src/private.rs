@@ -533,10 +533,11 @@ pub fn declared_output<R>() -> R {
     unreachable!("called only in a branch that never runs")
 }
 
-/// Polled in `Returned`: rustc's panic (the state stays as it is).
+/// Polled again after it returned (state `Returned`): rustc's panic, "`async fn` resumed after
+/// completion" (the state stays as it is).
 #[cold]
 #[track_caller]
-pub fn resumed_after_completion() -> ! {
+pub fn after_return() -> ! {
     panic!("`async fn` resumed after completion")
 }
 
@@ -547,10 +548,11 @@ pub fn unreachable_state() -> ! {
     unreachable!("unasync: a state no code enters was resumed")
 }
 
-/// Polled in `Panicked`: rustc's panic (the state stays as it is).
+/// Polled again after it panicked (state `Panicked`): rustc's panic, "`async fn` resumed after
+/// panicking" (the state stays as it is).
 #[cold]
 #[track_caller]
-pub fn resumed_after_panicking() -> ! {
+pub fn after_panic() -> ! {
     panic!("`async fn` resumed after panicking")
 }
 

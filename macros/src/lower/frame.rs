@@ -263,8 +263,8 @@ pub fn emit_future(function: &AsyncFn, signature: &Signature, body: &Body, facts
                 #resume: loop {
                     match unsafe { &mut *__state } {
                         #(#arms)*
-                        #state::Returned => ::unasync::__private::resumed_after_completion(),
-                        #state::Panicked => ::unasync::__private::resumed_after_panicking(),
+                        #state::Returned => ::unasync::__private::after_return(),
+                        #state::Panicked => ::unasync::__private::after_panic(),
                         #[allow(unreachable_patterns)]
                         _ => ::unasync::__private::unreachable_state(),
                     }
