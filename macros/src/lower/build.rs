@@ -781,11 +781,7 @@ impl Builder {
             Expr::Plain(self.scrutinee((*matching.expr).clone(), &matching.arms))
         };
         let mut arms = Vec::new();
-        let consuming = walk::consuming_arms(matching.arms.iter().map(|arm| match &arm.pat {
-            Pat::Guard(guarded) => &*guarded.pat,
-            other => other,
-        }));
-        for (arm, consumes) in matching.arms.iter().zip(consuming) {
+        for arm in &matching.arms {
             let (pat, guard) = match &arm.pat {
                 Pat::Guard(guarded) => (&*guarded.pat, Some(&*guarded.guard)),
                 other => (other, None),
@@ -805,6 +801,7 @@ impl Builder {
                 Expr::Plain(self.plain((*arm.body).clone(), &[]))
             };
             self.pop_scope();
+            let consumes = walk::binds_by_value(pat);
             arms.push(Arm { pat: pat.clone(), guard, bindings, consumes, body: Box::new(body) });
         }
         // A scrutinee hoisted into a hidden local is that local, named whole.

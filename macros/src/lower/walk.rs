@@ -510,25 +510,18 @@ impl<'r, H: Handler> Walk<'r, H> {
             }
             Expr::Match(matching) => {
                 let place = is_place_expr(&matching.expr);
-                // A place scrutinee is moved by an arm whose pattern binds all of it by value;
-                // where every arm moves it, it is moved by the `match` (never borrowed).
-                let consuming = consuming_arms(matching.arms.iter().map(|arm| match &arm.pat {
-                    Pat::Guard(guarded) => &*guarded.pat,
-                    other => other,
-                }));
-                let moved = !consuming.contains(&false);
-                self.expr(&mut matching.expr, if place && !moved { Ctx::Borrow } else { Ctx::Value });
+                // A place scrutinee is moved by an arm whose pattern binds all of it by value.
+                self.expr(&mut matching.expr, if place { Ctx::Borrow } else { Ctx::Value });
                 let scrutinee = (*matching.expr).clone();
-                let consuming = consuming.into_iter().map(|consumes| consumes && !moved);
                 let mut arms: Vec<WalkArm<'_, Self>> = Vec::new();
-                for (arm, consumes) in matching.arms.iter_mut().zip(consuming) {
+                for arm in &mut matching.arms {
                     let mut scrutinee = scrutinee.clone();
                     arms.push(Box::new(move |w: &mut Self| {
                         let (pat, guard) = match &mut arm.pat {
                             Pat::Guard(guarded) => (&*guarded.pat, Some(&mut guarded.guard)),
                             other => (&*other, None),
                         };
-                        if place && consumes {
+                        if place && binds_by_value(pat) {
                             w.expr(&mut scrutinee, Ctx::Value);
                         }
                         w.scoped(pattern_names(pat), |w| {
@@ -966,37 +959,6 @@ pub fn moves_out(pat: &Pat) -> bool {
 
 /// Lowercase identifiers in patterns bind; capitalised ones name constants, unit structs and
 /// variants (`None`), as rustc resolves them in ordinary code.
-/// Which arms of a by-value `match` on a place move it out: those whose pattern binds all of it
-/// by value and, where one does, those that can leave nothing to drop: `None` (of `Option`, which
-/// has no `Drop` impl), a literal or a range (a primitive). The place holds nothing after the
-/// `match`: `match o { None => 0, Some(m) => m.len() }` does not keep `o` across a later
-/// `.await`. (Another unit variant, a unit struct or a constant may be of a type with a `Drop`
-/// impl, which the `match` leaves whole, as it does a type whose fields it only copies: such an
-/// arm borrows the place, as before.)
-pub fn consuming_arms<'p>(pats: impl Iterator<Item = &'p Pat> + Clone) -> Vec<bool> {
-    fn is_none(path: &syn::Path) -> bool {
-        let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-        match segments.as_slice() {
-            [.., last] if last != "None" => false,
-            [_] => true,
-            [.., option, _] => option == "Option",
-            [] => false,
-        }
-    }
-    fn leaves_nothing(pat: &Pat) -> bool {
-        match pat {
-            Pat::Ident(ident) => ident.by_ref.is_none() && ident.subpat.is_none() && ident.ident == "None",
-            Pat::Path(path) => path.qself.is_none() && is_none(&path.path),
-            Pat::Lit(_) | Pat::Range(_) => true,
-            Pat::Or(or) => or.cases.iter().all(leaves_nothing),
-            Pat::Paren(paren) => leaves_nothing(&paren.pat),
-            _ => false,
-        }
-    }
-    let any = pats.clone().any(binds_by_value);
-    pats.map(|pat| binds_by_value(pat) || (any && leaves_nothing(pat))).collect()
-}
-
 pub fn is_binding_name(ident: &proc_macro2::Ident) -> bool {
     let name = ident.to_string();
     let name = name.trim_start_matches("r#");
