@@ -66,6 +66,12 @@ pub fn parse(args: TokenStream, item: TokenStream) -> syn::Result<AsyncFn> {
             },
         },
     };
+    let mut function = function;
+    // syn lists the body's inner attributes (`#![allow(..)]`) with the function's: they annotate
+    // the function, as the outer attributes of the fn the attribute writes.
+    for attr in &mut function.attrs {
+        attr.style = syn::AttrStyle::Outer;
+    }
     validate(&function.sig, &function.block)?;
     Ok(function)
 }

@@ -39,6 +39,61 @@ pub fn hoist(block: &mut syn::Block) -> syn::Result<Vec<Item>> {
     Ok(hoister.items)
 }
 
+/// A parameter pattern naming an item of the body (`async fn f(Pair(a, b): Pair) { struct
+/// Pair(u8); .. }`): natively the pattern is resolved outside the body, to the outer `Pair`;
+/// here it is bound inside the function the items are moved to, where it would name the body's.
+/// Refused, with the rename that keeps both.
+pub fn check_parameters(sig: &syn::Signature, items: &[Item]) -> syn::Result<()> {
+    use syn::visit::Visit;
+    struct Names<'a> {
+        items: &'a [Item],
+        clash: Option<syn::Ident>,
+    }
+    impl Names<'_> {
+        fn path(&mut self, path: &syn::Path, ident_pattern: bool) {
+            let Some(first) = path.segments.first() else { return };
+            if path.leading_colon.is_some() || self.clash.is_some() {
+                return;
+            }
+            let named = self.items.iter().filter_map(|item| item_name(item).map(|name| (item, name)));
+            for (item, name) in named {
+                // A binding is a path only where it names a constant, a static or a unit struct.
+                let in_patterns = !ident_pattern || matches!(item, Item::Const(_) | Item::Static(_) | Item::Struct(_));
+                if *name == first.ident && in_patterns {
+                    self.clash = Some(first.ident.clone());
+                    return;
+                }
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for Names<'_> {
+        fn visit_pat_ident(&mut self, pat: &'ast syn::PatIdent) {
+            if pat.subpat.is_none() {
+                self.path(&pat.ident.clone().into(), true);
+            }
+            syn::visit::visit_pat_ident(self, pat);
+        }
+        fn visit_path(&mut self, path: &'ast syn::Path) {
+            self.path(path, false);
+        }
+        // The parameter's type is resolved outside the body, as natively.
+        fn visit_type(&mut self, _: &'ast syn::Type) {}
+    }
+    let mut names = Names { items, clash: None };
+    for input in &sig.inputs {
+        if let syn::FnArg::Typed(typed) = input {
+            names.visit_pat(&typed.pat);
+        }
+    }
+    match names.clash {
+        Some(used) => Err(Error::new(
+            used.span(),
+            format!("this parameter pattern names `{used}`, and an item of the body is named so too: unasync moves the body's items to the scope where the parameters are bound, where `{used}` would be the body's; rename the body's item"),
+        )),
+        None => Ok(()),
+    }
+}
+
 struct Hoister {
     items: Vec<Item>,
 }

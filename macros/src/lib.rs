@@ -59,6 +59,7 @@ fn expand_fn(args: TokenStream2, item: TokenStream2, place: impls::Place) -> syn
 fn expand_one(args: TokenStream2, item: TokenStream2, place: impls::Place) -> syn::Result<TokenStream2> {
     let mut function = input::parse(args, item)?;
     function.items = items::hoist(&mut function.block)?;
+    items::check_parameters(&function.sig, &function.items)?;
     let signature = signature::rewrite(&function, place)?;
     lower::lower(&function, &signature)
 }

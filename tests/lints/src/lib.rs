@@ -149,3 +149,26 @@ pub async fn slice_argument(v: &Vec<u32>) -> usize {
     tick().await;
     v.len()
 }
+
+// The body's inner attributes annotate the function (found by the adversarial helper: refused
+// as "an inner attribute is not permitted in this context").
+#[cfg_attr(desugared, unasync::desugar)]
+pub async fn inner_allow(n: u32) -> u32 {
+    #![allow(unused_variables)]
+    let unused = 5;
+    tick().await;
+    n
+}
+
+pub struct Inner(u32);
+
+impl Inner {
+    #[cfg_attr(desugared, unasync::desugar)]
+    pub async fn inner_attributes_on_method(&self) -> u32 {
+        #![allow(unused_mut)]
+        #![warn(clippy::cast_possible_truncation)]
+        let mut kept = self.0;
+        tick().await;
+        u64::from(kept) as u32
+    }
+}
