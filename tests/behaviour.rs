@@ -190,6 +190,12 @@ fn native_auto_traits_are_as_expected() {
     assert_eq!(get("cell_across_await"), (true, false));
     assert_eq!(get("cell_ref_across_await"), (false, false));
     assert_eq!(get("rc_argument"), (false, false));
+    // Never borrowed, moved or dead: its storage is not kept.
+    assert_eq!(get("rc_moved_unborrowed_before_await"), (true, true));
+    assert_eq!(get("raw_pointer_unused_after_await"), (true, true));
+    // Borrowed once, dead at the `.await`: kept to the end of its scope.
+    assert_eq!(get("raw_pointer_borrowed_before_await"), (false, false));
+    assert_eq!(get("cell_borrowed_then_dead"), (true, false));
 }
 
 /// The same fixtures compiled as edition 2021 (other temporary scopes and capture rules): the

@@ -37,6 +37,7 @@ pub struct Builder {
     pub(super) recursive_name: Option<proc_macro2::Ident>,
     /// The recursive calls lowered through `Recursion`, as `(callee, argument count)`.
     pub(super) recursive_calls: Vec<(syn::Expr, usize)>,
+    expr_macros: Vec<String>,
     /// The `format!` being lowered was put in its own `let` already (see `split_macro`).
     pub(super) format_scoped: bool,
     /// The expression being lowered is evaluated before a later `.await` of its statement (an
@@ -56,6 +57,7 @@ pub fn build(function: &AsyncFn, signature: &Signature) -> syn::Result<Body> {
         next_temporary: 0,
         recursive_name: crate::recursion::recursive_name(function).cloned(),
         recursive_calls: Vec::new(),
+        expr_macros: Vec::new(),
         format_scoped: false,
         held_across: false,
     };
@@ -98,7 +100,14 @@ pub fn build(function: &AsyncFn, signature: &Signature) -> syn::Result<Body> {
     // temporaries end with it (after its locals in edition 2021), before the parameters.
     stmts.push(Stmt::Expr { expr: Expr::Block(user), semi: false });
     let body = Block { stmts, span: Span::call_site(), locals: root_locals, kind: BlockKind::Parameters };
-    Ok(Body { locals: builder.locals, awaits: builder.awaits, params, block: body, recursive_calls: builder.recursive_calls })
+    Ok(Body {
+        locals: builder.locals,
+        awaits: builder.awaits,
+        params,
+        block: body,
+        recursive_calls: builder.recursive_calls,
+        expr_macros: builder.expr_macros,
+    })
 }
 
 /// What a parameter's written type tells: no drop glue and nothing borrowed from a local
@@ -127,6 +136,11 @@ impl Builder {
     fn macro_rules_names(&mut self, item: &syn::Item) {
         let syn::Item::Macro(definition) = item else { return };
         let (Some(name), true) = (&definition.ident, definition.mac.path.is_ident("macro_rules")) else { return };
+        if walk::only_expr_fragments(definition.mac.tokens.clone()) {
+            self.expr_macros.push(name.to_string());
+        } else {
+            self.expr_macros.retain(|known| name != known);
+        }
         let mut named = Vec::new();
         walk::named_in_tokens(definition.mac.tokens.clone(), &|local| self.resolve(local), &mut named);
         let mut locals: Vec<LocalId> = named.into_iter().map(|(local, _)| local).collect();
@@ -757,13 +771,15 @@ impl Builder {
         let place = walk::is_place_expr(&matching.expr);
         let scrutinee_local = walk::local_name(strip_parens(&matching.expr)).and_then(|name| self.resolve(&name));
         let scrutinee = if expr_awaits(&matching.expr) {
-            let value = self.expr(&matching.expr)?;
             if arms_await {
+                // The temporaries the scrutinee makes after its last `.await` live to the end of
+                // the `match`, across the arms' `.await`s: hidden locals too.
+                let value = self.held_across(|this| this.expr(&matching.expr))?;
                 let id = self.hoist_ir_local(value);
                 let place = self.temporary_place(id);
                 Expr::Plain(self.scrutinee(place, &matching.arms))
             } else {
-                value
+                self.expr(&matching.expr)?
             }
         } else if arms_await && !place && !arms_consume(&matching.arms) {
             // An arm that suspends and leaves part of the scrutinee in it: the scrutinee must

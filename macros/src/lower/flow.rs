@@ -36,6 +36,9 @@ pub struct Facts {
     pub live: Vec<Set>,
     /// The locals a borrow of which may be alive across the suspension point.
     pub borrowed: Vec<Set>,
+    /// Per suspension point: the locals borrowed on some path since their declaration, alive
+    /// or not (rustc's `MaybeBorrowedLocals`, which only the end of the local's scope clears).
+    pub ever_borrowed: Vec<Set>,
     /// Locals whose address escapes the borrow checker (`&raw`, `as *const`): never moved.
     pub raw_address: Set,
     /// Locals moved out somewhere (a move of a local in the frame needs a drop flag).
@@ -581,8 +584,9 @@ pub fn analyse(body: &Body) -> Facts {
     let in_scope = graph.in_scope;
     let in_scope_2021 = graph.in_scope_2021;
 
-    // Forward: (maybe-init, maybe-moved, borrows per local), at the entry of each node.
-    let empty = || (Set::new(size), Set::new(size), vec![Set::new(size); size]);
+    // Forward: (maybe-init, maybe-moved, borrows per local, ever borrowed), at the entry of
+    // each node.
+    let empty = || (Set::new(size), Set::new(size), vec![Set::new(size); size], Set::new(size));
     let mut entry_states = vec![None; nodes.len()];
     let mut start = empty();
     for &param in &body.params {
@@ -591,7 +595,7 @@ pub fn analyse(body: &Body) -> Facts {
     entry_states[entry] = Some(start);
     let mut pending = vec![entry];
     let awaits = body.awaits.len();
-    let mut at_suspend: Vec<Option<(Set, Set, Vec<Set>)>> = vec![None; awaits];
+    let mut at_suspend: Vec<Option<Forward>> = vec![None; awaits];
     while let Some(node) = pending.pop() {
         let Some(mut state) = entry_states[node].clone() else { continue };
         for event in &nodes[node].events {
@@ -604,6 +608,7 @@ pub fn analyse(body: &Body) -> Facts {
                         for (a, b) in known.2.iter_mut().zip(&state.2) {
                             a.union(b);
                         }
+                        known.3.union(&state.3);
                     }
                     slot => *slot = Some(state.clone()),
                 }
@@ -617,6 +622,7 @@ pub fn analyse(body: &Body) -> Facts {
                     for (a, b) in known.2.iter_mut().zip(&state.2) {
                         changed |= a.union(b);
                     }
+                    changed |= known.3.union(&state.3);
                     changed
                 }
                 slot => {
@@ -659,9 +665,10 @@ pub fn analyse(body: &Body) -> Facts {
     let mut maybe_init = Vec::new();
     let mut maybe_moved = Vec::new();
     let mut borrowed = Vec::new();
+    let mut ever_borrowed = Vec::new();
     let reachable = at_suspend.iter().map(Option::is_some).collect();
     for (k, state) in at_suspend.into_iter().enumerate() {
-        let (init, moved, borrows) = state.unwrap_or_else(empty);
+        let (init, moved, borrows, ever) = state.unwrap_or_else(empty);
         let mut across = borrows[locals + k].clone();
         for (local, local_borrows) in borrows.iter().enumerate().take(locals) {
             // A user's local moved away (a reference copied: `observe(x, ..)`) but still in
@@ -671,6 +678,7 @@ pub fn analyse(body: &Body) -> Facts {
             // binding's witness stands for its referent, without the borrow.)
             let info = &body.locals[local];
             let witness = moved.contains(local)
+                && ever.contains(local)
                 && !info.by_ref
                 && !info.deferred
                 && !matches!(info.kind, LocalKind::Temporary | LocalKind::Iterator)
@@ -682,8 +690,9 @@ pub fn analyse(body: &Body) -> Facts {
         maybe_init.push(init);
         maybe_moved.push(moved);
         borrowed.push(across);
+        ever_borrowed.push(ever);
     }
-    Facts { in_scope, in_scope_2021, maybe_init, maybe_moved, live: live_at_suspend, borrowed, raw_address, moved_somewhere, reachable }
+    Facts { in_scope, in_scope_2021, maybe_init, maybe_moved, live: live_at_suspend, borrowed, ever_borrowed, raw_address, moved_somewhere, reachable }
 }
 
 fn collect(body: &Body, size: usize, keep: impl Fn(&Use) -> bool) -> Set {
@@ -707,11 +716,17 @@ pub fn visit_plain(block: &Block, f: &mut dyn FnMut(&Plain)) {
     });
 }
 
-fn forward(state: &mut (Set, Set, Vec<Set>), event: &Ev, body: &Body) {
-    let (init, moved, borrows) = state;
+/// The forward dataflow's state: maybe-init, maybe-moved, borrows per local, ever borrowed.
+type Forward = (Set, Set, Vec<Set>, Set);
+
+fn forward(state: &mut Forward, event: &Ev, body: &Body) {
+    let (init, moved, borrows, ever) = state;
     match event {
         Ev::Use(use_) => {
             let local = use_.local;
+            if use_.borrows_itself(&body.locals[local]) {
+                ever.insert(local);
+            }
             let consumes = match use_.kind {
                 UseKind::Move => !body.locals[local].mutable_reference,
                 UseKind::ConsumingCall => true,
@@ -759,6 +774,7 @@ fn forward(state: &mut (Set, Set, Vec<Set>), event: &Ev, body: &Body) {
         Ev::Dead(local) => {
             init.remove(*local);
             moved.remove(*local);
+            ever.remove(*local);
             borrows[*local] = Set::new(borrows.len());
         }
         Ev::Suspend(_) => {}

@@ -24,6 +24,9 @@ pub struct Body {
     /// The parameters of the `async fn`, in order: what `Unresumed` holds.
     pub params: Vec<LocalId>,
     pub block: Block,
+    /// The `macro_rules!` of the body whose every fragment is an `$e:expr`: an invocation's
+    /// tokens are expressions.
+    pub expr_macros: Vec<String>,
 }
 
 pub struct Local {

@@ -11,9 +11,10 @@
 //!   in the variant of its one suspension point, which the future enters when the local is
 //!   declared, or, live across several, in the frame's prefix, outside the enum, as rustc's
 //!   promoted locals are. The code reaches it through a pointer.
-//! - neither (moved away, or never given a value, and not used again): not stored, but its
-//!   type is (a `PhantomData` field), so that the future is `Send` and `Sync` exactly when
-//!   rustc's is (rustc's coroutine witness counts every local in scope).
+//! - neither (moved away, or never given a value, and not used again): not stored. Where it was
+//!   borrowed since its declaration its type is (a `PhantomData` field), so that the future is
+//!   `Send` and `Sync` exactly when rustc's is: rustc keeps the storage of a local once borrowed
+//!   to the end of its scope (`MaybeBorrowedLocals`), and its coroutine witness is what it keeps.
 //!
 //! The variant's fields are declared in rustc's drop order (the awaitee, then the locals,
 //! innermost scope and latest declaration first), so dropping the future while it is suspended
@@ -199,11 +200,14 @@ pub fn layout(body: &Body, facts: &Facts) -> Layout {
                         }
                     }
                     _ if saved_at(local, k) => state.saved.push(local),
-                    // rustc's witness counts the user's locals in scope; its temporaries end
+                    // rustc keeps the storage of a user's local in scope that was borrowed on
+                    // some path since its declaration, moved or dead (`let n = rc.len();
+                    // drop(rc);`): its type counts for `Send` and `Sync`. Its temporaries end
                     // with their expression. (A local declared without a value has no value
                     // to take its type from where it is declared: not counted.)
                     _ if !matches!(body.locals[local].kind, LocalKind::Temporary | LocalKind::Iterator)
-                        && !body.locals[local].deferred =>
+                        && !body.locals[local].deferred
+                        && facts.ever_borrowed[k].contains(local) =>
                     {
                         state.witnesses.push(local)
                     }

@@ -310,8 +310,13 @@ impl Handler for Rewrite<'_, '_> {
                     if !self.shadows.iter().any(|(_, l)| l == local) {
                         self.shadows.push((shadow, *local));
                     }
-                } else if !self.shadows.iter().any(|(_, l)| l == local) {
-                    self.shadows.push((written, *local));
+                } else {
+                    if let Some(tokens) = deref_in_expressions(self.cx.body, mac, &written) {
+                        mac.tokens = tokens;
+                    }
+                    if !self.shadows.iter().any(|(_, l)| l == local) {
+                        self.shadows.push((written, *local));
+                    }
                 }
             }
         }
@@ -333,6 +338,52 @@ impl Handler for Rewrite<'_, '_> {
         });
         Some(quote!(#(#bindings)*))
     }
+}
+
+/// A `macro_rules!` of the body that takes only expressions (`check!(flag)`): the
+/// reference the shadow binds is dereferenced where the tokens name it (`check!((*flag))`),
+/// so the macro sees the local's place, as natively. (Other macros may take the name as an
+/// identifier: they see the reference.)
+fn deref_in_expressions(body: &Body, mac: &syn::Macro, name: &Ident) -> Option<TokenStream> {
+    use syn::punctuated::Punctuated;
+    use syn::visit_mut::VisitMut;
+    struct Deref<'n> {
+        body: &'n Body,
+        name: &'n Ident,
+    }
+    impl VisitMut for Deref<'_> {
+        fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+            if let syn::Expr::Path(path) = expr
+                && path.qself.is_none()
+                && path.path.is_ident(self.name)
+            {
+                let name = self.name;
+                *expr = syn::parse_quote_spanned!(name.span()=> (*#name));
+                return;
+            }
+            syn::visit_mut::visit_expr_mut(self, expr);
+        }
+        fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
+            // `S { flag }`: the shorthand is written out, `S { flag: (*flag) }`.
+            if field.colon_token.is_none() {
+                field.colon_token = Some(syn::Token![:](self.name.span()));
+            }
+            syn::visit_mut::visit_field_value_mut(self, field);
+        }
+        // A nested invocation of such a macro too; other macros keep the reference.
+        fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+            if let Some(tokens) = deref_in_expressions(self.body, mac, self.name) {
+                mac.tokens = tokens;
+            }
+        }
+    }
+    let macro_name = mac.path.get_ident()?.to_string();
+    if !body.expr_macros.contains(&macro_name) {
+        return None;
+    }
+    let mut args = mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated).ok()?;
+    args.iter_mut().for_each(|arg| Deref { body, name }.visit_expr_mut(arg));
+    Some(args.to_token_stream())
 }
 
 /// `unsafe { x.method() }` on a pinned local's guard, with the expansion's spans: the user's

@@ -327,6 +327,10 @@ impl Builder {
             }
             SynExpr::Call(call) => call.args.iter_mut().for_each(|arg| self.hoist_places(arg, hoisted)),
             SynExpr::Paren(paren) => self.hoist_places_at(&mut paren.expr, hoisted, receiver),
+            SynExpr::Range(range) => {
+                range.start.iter_mut().for_each(|start| self.hoist_places(start, hoisted));
+                range.end.iter_mut().for_each(|end| self.hoist_places(end, hoisted));
+            }
             SynExpr::Cast(cast) => self.hoist_places(&mut cast.expr, hoisted),
             SynExpr::Tuple(tuple) => tuple.elems.iter_mut().for_each(|e| self.hoist_places(e, hoisted)),
             SynExpr::Array(array) => array.elems.iter_mut().for_each(|e| self.hoist_places(e, hoisted)),

@@ -823,6 +823,41 @@ fn captured_kind(at: &At, kind: UseKind) -> UseKind {
     }
 }
 
+/// Whether the rules of a `macro_rules!` (its tokens: `(matcher) => { .. }; ..`) take only
+/// `$e:expr` fragments, at least one.
+pub fn only_expr_fragments(rules: TokenStream) -> bool {
+    fn fragments(matcher: TokenStream, kinds: &mut Vec<String>) {
+        let tokens: Vec<TokenTree> = matcher.into_iter().collect();
+        for (index, token) in tokens.iter().enumerate() {
+            match token {
+                TokenTree::Punct(dollar) if dollar.as_char() == '$' => {
+                    if let (Some(TokenTree::Ident(_)), Some(TokenTree::Punct(colon)), Some(TokenTree::Ident(kind))) =
+                        (tokens.get(index + 1), tokens.get(index + 2), tokens.get(index + 3))
+                        && colon.as_char() == ':'
+                    {
+                        kinds.push(kind.to_string());
+                    }
+                }
+                TokenTree::Group(group) => fragments(group.stream(), kinds),
+                _ => {}
+            }
+        }
+    }
+    let mut kinds = Vec::new();
+    let mut expect_matcher = true;
+    for token in rules {
+        match token {
+            TokenTree::Group(group) if expect_matcher => {
+                fragments(group.stream(), &mut kinds);
+                expect_matcher = false;
+            }
+            TokenTree::Punct(semi) if semi.as_char() == ';' => expect_matcher = true,
+            _ => {}
+        }
+    }
+    !kinds.is_empty() && kinds.iter().all(|kind| kind == "expr")
+}
+
 /// The body locals that tokens name (not as a field or path segment), with their spans.
 pub fn named_in_tokens(tokens: TokenStream, resolve: &dyn Fn(&str) -> Option<LocalId>, named: &mut Vec<(LocalId, Span)>) {
     let mut previous_dot = false;
