@@ -311,7 +311,16 @@ impl<'a> Graph<'a> {
                 from
             }
             Expr::Match { scrutinee, scrutinee_local, arms } => {
-                let scrutinee_from = self.expr(scrutinee);
+                // A local matched by value is moved by the arms that bind all of it (below), not
+                // by the `match`: an arm matching a unit variant, or binding `Copy` fields, leaves
+                // it in place, to be dropped at the end of its scope.
+                let scrutinee_from = match (&**scrutinee, scrutinee_local) {
+                    (Expr::Plain(plain), Some(local)) if is_whole_move_of(plain, *local) => {
+                        self.push(Ev::Use(Use { kind: UseKind::Borrow, part: true, ..moved_whole(*local) }));
+                        vec![(*local, false)]
+                    }
+                    _ => self.expr(scrutinee),
+                };
                 // The arms end their temporaries themselves.
                 let in_tail = std::mem::replace(&mut self.in_tail, false);
                 let start = self.current;
@@ -539,6 +548,11 @@ impl<'a> Graph<'a> {
             self.push(Ev::Dead(local));
         }
     }
+}
+
+/// Whether the code is the local itself, moved whole (`match c { .. }`).
+fn is_whole_move_of(plain: &Plain, local: LocalId) -> bool {
+    matches!(plain.events.as_slice(), [Event::Use(use_)] if use_.local == local && use_.kind == UseKind::Move && !use_.part)
 }
 
 fn moved_whole(local: LocalId) -> Use {
