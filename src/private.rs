@@ -109,6 +109,22 @@ impl<F: Frame> Cx<'_, '_, F> {
         // SAFETY: the frame is valid during the call, guaranteed by the caller.
         unsafe { Poison::new(self.frame) }
     }
+
+    /// Enters the `Suspend` variant `next` (holding the awaitee and the saved locals) as the
+    /// future suspends, or before, where the variant holds pinned locals: it is written over the
+    /// state without dropping it (its content was moved out or dropped), and the guards of what
+    /// stays in the frame (the poison guard, the kept locals) are forgotten:
+    /// `unsafe { __cx.suspend(__next, (__unwind, x)) };`
+    ///
+    /// # Safety
+    /// Nothing in the current state needs dropping.
+    #[inline(always)]
+    pub unsafe fn suspend<Guards>(&self, next: F::State, guards: Guards) {
+        // SAFETY: the frame is valid during the call; its state holds nothing to drop,
+        // guaranteed by the caller.
+        unsafe { F::state(self.frame).write(next) };
+        core::mem::forget(guards);
+    }
 }
 
 /// The generated frame: the state enum, or a struct holding it after the prefix (the locals
@@ -226,25 +242,33 @@ impl<A: Future> PollAwaitee for MaybeUninit<A> {
 /// output it leaves to inference is not reported either, after an error).
 pub struct Awaited<T>(pub T);
 
+/// The traits whose methods the resume function calls, imported unnamed
+/// (`use ::unasync::__private::prelude::*;`): nothing the user's code could name.
+pub mod prelude {
+    pub use super::{InFrameSlot as _, IntoAwaitee as _, NotIntoFuture as _, PollAwaitee as _};
+}
+
+/// The awaitee comes in the `MaybeUninit` that the state's field holds it in, as the field is
+/// written: `Suspend0 { __awaitee, .. }`.
 pub trait IntoAwaitee {
     type Awaitee;
-    fn into_awaitee(self) -> Self::Awaitee;
+    fn into_awaitee(self) -> MaybeUninit<Self::Awaitee>;
 }
 
 impl<T: IntoFuture> IntoAwaitee for Awaited<T> {
     type Awaitee = T::IntoFuture;
     #[inline(always)]
-    fn into_awaitee(self) -> T::IntoFuture {
-        self.0.into_future()
+    fn into_awaitee(self) -> MaybeUninit<T::IntoFuture> {
+        MaybeUninit::new(self.0.into_future())
     }
 }
 
 pub trait NotIntoFuture {
-    fn into_awaitee<Output>(self) -> NotAFuture<Output>;
+    fn into_awaitee<Output>(self) -> MaybeUninit<NotAFuture<Output>>;
 }
 
 impl<T> NotIntoFuture for &Awaited<T> {
-    fn into_awaitee<Output>(self) -> NotAFuture<Output> {
+    fn into_awaitee<Output>(self) -> MaybeUninit<NotAFuture<Output>> {
         unreachable!("`.await` on a value that is not a future is refused by rustc")
     }
 }
@@ -257,18 +281,6 @@ impl<Output> Future for NotAFuture<Output> {
     fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Output> {
         unreachable!("`.await` on a value that is not a future is refused by rustc")
     }
-}
-
-/// Enters a state, without dropping the previous one (whose content was moved out or dropped);
-/// the guards of what stays in the frame (the poison guard, the pinned locals) are forgotten.
-///
-/// # Safety
-/// Nothing in the current state needs dropping.
-#[inline(always)]
-pub unsafe fn suspend<S, Guards>(state: *mut S, next: S, guards: Guards) {
-    // SAFETY: guaranteed by the caller.
-    unsafe { state.write(next) };
-    core::mem::forget(guards);
 }
 
 /// A local that stays at one address in the frame (something may borrow it across a
@@ -284,6 +296,22 @@ pub struct InFrame<T> {
     value: *mut T,
     /// Null when the local cannot be moved out (it is initialised for its whole scope).
     live: *mut bool,
+}
+
+/// `slot.kept()`: [`InFrame::new`] as a method of the slot, for the resume function's
+/// most frequent line (a kept local named again after a suspension point).
+pub trait InFrameSlot<T> {
+    /// # Safety
+    /// As for [`InFrame::new`].
+    unsafe fn kept(self) -> InFrame<T>;
+}
+
+impl<T> InFrameSlot<T> for *mut MaybeUninit<T> {
+    #[inline(always)]
+    unsafe fn kept(self) -> InFrame<T> {
+        // SAFETY: guaranteed by the caller.
+        unsafe { InFrame::new(self) }
+    }
 }
 
 impl<T> InFrame<T> {

@@ -88,6 +88,9 @@ pub fn emit_future(function: &AsyncFn, signature: &Signature, body: &Body, facts
             }
         }
     }
+    // The states no code enters (an `.await` in unreachable code keeps its number, as in rustc)
+    // share one arm, so the `match` has an arm per state.
+    let unentered = (reached.len() < body.awaits.len()).then(|| quote!(_ => ::unasync::__private::unreachable_state(),));
     // The state enum: a variant per state, each field a type parameter.
     let mut state_params: Vec<Ident> = Vec::new();
     let mut use_param = |param: &Ident| {
@@ -259,14 +262,13 @@ pub fn emit_future(function: &AsyncFn, signature: &Signature, body: &Body, facts
             #[allow(unused, clippy::all, clippy::used_underscore_binding)]
             let __future = ::unasync::__private::Machine::#constructor(#initial_frame, move |__frame, __state, __cx| {
                 #first_return
-                use ::unasync::__private::{IntoAwaitee as _, NotIntoFuture as _, PollAwaitee as _};
+                use ::unasync::__private::prelude::*;
                 #resume: loop {
                     match unsafe { &mut *__state } {
                         #(#arms)*
                         #state::Returned => ::unasync::__private::after_return(),
                         #state::Panicked => ::unasync::__private::after_panic(),
-                        #[allow(unreachable_patterns)]
-                        _ => ::unasync::__private::unreachable_state(),
+                        #unentered
                     }
                 }
             }, __native);

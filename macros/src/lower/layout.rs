@@ -225,7 +225,7 @@ pub fn layout(body: &Body, facts: &Facts) -> Layout {
 /// Field names (the local's, made unique) and type parameter names (its capitalised).
 /// The resume function's own names: a local of the body named so is emitted under its field's
 /// name (`__state_1`), so that it neither shadows them nor takes the awaitee's field.
-pub const RESERVED: [&str; 7] = ["__frame", "__state", "__cx", "__unwind", "__awaited", "__awaitee", "__poison"];
+pub const RESERVED: [&str; 8] = ["__frame", "__state", "__cx", "__unwind", "__awaited", "__awaitee", "__poison", "__next"];
 
 fn names(body: &Body) -> Names {
     // Field names, each distinct: `n1`, then `n1_1` for a second `n1` (unless a local `n1_1` took

@@ -11,14 +11,15 @@
 //! '__resume: loop { match unsafe { &mut *__state } {
 //!     __State::Unresumed {} => {                               // from the start
 //!         let __unwind = unsafe { __cx.poison() };             // `Panicked` if the body unwinds
-//!         let mut log = unsafe { InFrame::new(<log's slot>) }; // drops it at the end of its scope
+//!         let mut log = unsafe { (<log's slot>).kept() }; // drops it at the end of its scope
 //!         // An arm that always suspends: the body's statements are the arm's.
 //!         let __awaitee = Awaited(a(&*log.get())).into_awaitee();
-//!         suspend(__state, Suspend0 { __awaitee }, (__unwind, log)); continue '__resume;
+//!         let __next = Suspend0 { __awaitee };
+//!         unsafe { __cx.suspend(__next, (__unwind, log)) }; continue '__resume;
 //!     }
 //!     __State::Suspend0 { __awaitee, .. } => {                 // from the first .await
 //!         let (__awaited, __unwind) = unsafe { __awaitee.poll(__cx) }?;  // `Break`: pending
-//!         let mut log = unsafe { InFrame::new(<log's slot>) };
+//!         let mut log = unsafe { (<log's slot>).kept() };
 //!         let x = unsafe { __awaitee.leave(__awaited) };      // dropped in place
 //!         <enter Suspend1>; let t = unsafe { InFrame::init(<t's slot in Suspend1>, T) };
 //!         let __awaitee = Awaited(b(&*t.get())).into_awaitee();
@@ -27,9 +28,9 @@
 //!     __State::Suspend1 { __awaitee, x, .. } => {
 //!         let (__awaited, __unwind) = unsafe { __awaitee.poll(__cx) }?;
 //!         return returned({                // `'__body: {` where a `return` or `?` breaks to it
-//!             let mut log = unsafe { InFrame::new(<log's slot>) };
+//!             let mut log = unsafe { (<log's slot>).kept() };
 //!             let x = unsafe { x.assume_init_read() };
-//!             { let t = unsafe { InFrame::new(<t's slot>) }; unsafe { __awaitee.leave(__awaited) }; }
+//!             { let t = unsafe { (<t's slot>).kept() }; unsafe { __awaitee.leave(__awaited) }; }
 //!             x
 //!         });    // `Continue(x)`: `__unwind` writes `Panicked` as it drops, `Machine::poll` `Returned`
 //!     }
@@ -739,7 +740,7 @@ impl<'a> Emitter<'a> {
             (Slot::Init(value), false) => quote!(unsafe { ::unasync::__private::InFrame::init(#slot, #value) }),
             (Slot::Init(value), true) => quote!(unsafe { ::unasync::__private::InFrame::init_flagged(#slot, #flag, #value) }),
             (Slot::Empty, _) => quote!(unsafe { ::unasync::__private::InFrame::uninit(#slot, #flag) }),
-            (Slot::Kept, false) => quote!(unsafe { ::unasync::__private::InFrame::new(#slot) }),
+            (Slot::Kept, false) => quote!(unsafe { (#slot).kept() }),
             (Slot::Kept, true) => quote!(unsafe { ::unasync::__private::InFrame::new_flagged(#slot, #flag) }),
         };
         // A hoisted temporary of a block's tail declared first in the block in edition 2021
@@ -794,7 +795,7 @@ impl<'a> Emitter<'a> {
         let fields = self.variant_field_inits(k);
         self.guards.last_mut().expect("scope").push(Guard::Poison);
         quote! {
-            unsafe { ::unasync::__private::suspend(__state, #state::#variant { #(#fields,)* }, ()) };
+            unsafe { __cx.suspend(#state::#variant { #(#fields,)* }, ()) };
             let __poison = unsafe { __cx.poison() };
         }
     }
@@ -1231,7 +1232,8 @@ impl<'a> Emitter<'a> {
     //     <awaitee>.await                  (at suspension point K, x and y saved)
     // Output (in braces where the `.await` is part of a larger statement):
     //     let __awaitee = Awaited(<awaitee>).into_awaitee();     (IntoFuture::into_future)
-    //     suspend(__state, Suspend_K { __awaitee, x, y }, <the guards kept>); continue '__resume;
+    //     let __next = Suspend_K { __awaitee, x, y };
+    //     unsafe { __cx.suspend(__next, <the guards kept>) }; continue '__resume;
     fn suspend(&mut self, k: AwaitId, awaitee: TokenStream) -> TokenStream {
         self.suspensions.insert(k);
         self.emitted.insert(k);
@@ -1253,7 +1255,8 @@ impl<'a> Emitter<'a> {
         let resume = resume_label();
         let store = if self.layout.entered_early(k) {
             // The variant holds pinned locals already: the rest is written in place.
-            let mut writes = vec![self.write_field(k, &format_ident!("__awaitee", span = Span::mixed_site()), quote!(__awaitee))];
+            let pointer = self.variant_field(k, &format_ident!("__awaitee", span = Span::mixed_site()));
+            let mut writes = vec![quote!(*#pointer = __awaitee;)];
             for &local in &self.layout.states[k].saved {
                 let name = &self.names[local];
                 writes.push(self.write_field(k, &self.layout.names.fields[local], quote!(#name)));
@@ -1261,10 +1264,7 @@ impl<'a> Emitter<'a> {
             quote!(::core::mem::forget(#kept); unsafe { #(#writes)* })
         } else {
             let wrap = |value: TokenStream| quote!(::core::mem::MaybeUninit::new(#value));
-            let mut fields = vec![{
-                let value = wrap(quote!(__awaitee));
-                quote!(__awaitee: #value)
-            }];
+            let mut fields = vec![quote!(__awaitee)];
             for &local in &self.layout.states[k].saved {
                 let field = &self.layout.names.fields[local];
                 let name = &self.names[local];
@@ -1275,7 +1275,10 @@ impl<'a> Emitter<'a> {
                 let field = &self.layout.names.fields[local];
                 fields.push(quote!(#field: ::core::marker::PhantomData));
             }
-            quote!(unsafe { ::unasync::__private::suspend(__state, #state::#variant { #(#fields,)* }, #kept) };)
+            quote! {
+                let __next = #state::#variant { #(#fields,)* };
+                unsafe { __cx.suspend(__next, #kept) };
+            }
         };
         // `IntoFuture::into_future(<awaitee>)`, or where the awaitee is not a future (rustc's
         // error at the never-run copy's `.await`), a placeholder: the mistake is reported once.
