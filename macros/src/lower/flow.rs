@@ -685,8 +685,9 @@ pub fn analyse(body: &Body) -> Facts {
         let (init, moved, borrows, ever) = state.unwrap_or_else(empty);
         let mut across = borrows[locals + k].clone();
         for (local, local_borrows) in borrows.iter().enumerate().take(locals) {
-            // A user's local moved away (a reference copied: `observe(x, ..)`) but still in
-            // scope keeps its type in the state (see `layout`'s witnesses), and with it the
+            // A user's local moved away (a reference copied: `observe(x, ..)`), borrowed since
+            // its declaration and still in scope, keeps its type in the state (see `layout`'s
+            // witnesses), and with it the
             // lifetime of what it borrowed: the state's type is used everywhere in the machine,
             // so that borrow must stay valid as one held across the suspension point. (A `ref`
             // binding's witness stands for its referent, without the borrow.)
