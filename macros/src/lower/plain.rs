@@ -8,13 +8,15 @@
 //! Output:
 //! ```text
 //! if (*unsafe { buf.get() }).len() > n {
-//!     break '__body Err(match branch(e) { Continue(v) => v, Break(r) => break '__body (move || match r? {})() });
+//!     return returned({ Err(match branch(e) { Continue(v) => v, Break(r) => break '__body (move || match r? {})() }) });
 //! }
 //! ```
 //! - a pinned local is reached through its frame slot ([`InFrame`](crate)): `get` to read or
 //!   borrow, `get_mut` to mutate, `take` to move out, `set` to assign;
 //! - `self` is the local `self_` (a closure cannot bind `self`);
-//! - `return` and `?` leave the body's labeled block, whose value the resume function returns;
+//! - `return` returns `returned(value)` from the resume function (its value checked as the
+//!   body's tail is: a wrong type is rustc's one error, the never-run copy's); `?` leaves the
+//!   body's labeled block, whose value the resume function returns;
 //! - `break`/`continue` to a loop the emission split (the first, resumed iteration and the
 //!   loop that follows) go to the matching label of the split;
 //! - a macro naming a pinned local sees it as a reference bound just before the code.
@@ -270,11 +272,12 @@ impl Handler for Rewrite<'_, '_> {
     }
 
     fn exit(&mut self, exit: Exit<'_>, inside: bool) -> Option<TokenStream> {
-        let body = body_label();
         match exit {
+            // `return` leaves the resume function, its value checked as the body's tail is: a
+            // value of the wrong type gets rustc's error once, the never-run copy's.
             Exit::Return { value, span } => {
                 let value = value.map_or_else(|| quote!(()), ToTokens::to_token_stream);
-                Some(break_with(&body, Some(value), span))
+                Some(quote_spanned!(span=> return ::unasync::__private::returned({ #value })))
             }
             Exit::Try { operand, span } => Some(try_operator(operand.to_token_stream(), span)),
             Exit::Break { label, value, span } if !inside => {

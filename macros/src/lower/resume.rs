@@ -27,7 +27,7 @@
 //!     }
 //!     __State::Suspend1 { __awaitee, x, .. } => {
 //!         let (__awaited, __unwind) = unsafe { __awaitee.poll(__cx) }?;
-//!         return returned({                // `'__body: {` where a `return` or `?` breaks to it
+//!         return returned({                // `'__body: {` where a `?` breaks to it
 //!             let mut log = unsafe { (<log's slot>).kept() };
 //!             let x = unsafe { x.assume_init_read() };
 //!             { let t = unsafe { (<t's slot>).kept() }; unsafe { __awaitee.leave(__awaited) }; }
@@ -278,15 +278,15 @@ impl<'a> Emitter<'a> {
         };
         let code = self.contents(&self.body.block, mode);
         let contents = code.tokens;
-        // An arm that always suspends (it never returns, and no `return` or `?` breaks to
-        // `'__body`): its statements are the arm's.
+        // An arm that always suspends or returns (a `return` leaves the resume function
+        // itself), where no `?` breaks to `'__body`: its statements are the arm's.
         if code.diverges && !names_body_label(&contents) {
             return contents;
         }
         // Its label and braces are located at the user's (rustc's messages point at the body's
         // end), with the expansion's edition (2024 tail temporaries).
         let user_span = self.user_span();
-        // `'__body`, where a `return` or `?` of the body breaks to it.
+        // `'__body`, where a `?` of the body breaks to it.
         let label = names_body_label(&contents).then(|| {
             let label = syn::Lifetime::new("'__body", Span::mixed_site().located_at(user_span));
             quote!(#label:)
@@ -1660,7 +1660,7 @@ fn literal_with_own_type(expr: &Expr) -> Option<Span> {
     }
 }
 
-/// Whether `tokens` name the label `'__body` (a `break '__body` of a `return` or `?`).
+/// Whether `tokens` name the label `'__body` (the `break '__body` of a `?`).
 fn names_body_label(tokens: &TokenStream) -> bool {
     let mut quote_before = false;
     tokens.clone().into_iter().any(|token| {
