@@ -275,9 +275,16 @@ impl Handler for Rewrite<'_, '_> {
         match exit {
             // `return` leaves the resume function, its value checked as the body's tail is: a
             // value of the wrong type gets rustc's error once, the never-run copy's.
+            // Located over the value, as the tail's `returned(..)` is: rustc's error for a borrow
+            // of a local returned is then the copy's too, reported once.
             Exit::Return { value, span } => {
+                let tokens: Vec<TokenTree> = value.map(|value| value.to_token_stream().into_iter().collect()).unwrap_or_default();
+                let first = tokens.first().map_or(span, super::resume::first_span);
+                let last = tokens.last().map_or(span, super::resume::last_span);
                 let value = value.map_or_else(|| quote!(()), ToTokens::to_token_stream);
-                Some(quote_spanned!(span=> return ::unasync::__private::returned({ #value })))
+                let mut args = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, quote!({ #value }));
+                args.set_span(last);
+                Some(quote_spanned!(first=> return ::unasync::__private::returned #args))
             }
             Exit::Try { operand, span } => Some(try_operator(operand.to_token_stream(), span)),
             Exit::Break { label, value, span } if !inside => {

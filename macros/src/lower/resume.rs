@@ -1619,14 +1619,14 @@ fn tail_span(body: &Block) -> Option<(Span, Span)> {
     Some((first_span(tokens.first()?), last_span(tokens.last()?)))
 }
 
-fn first_span(token: &TokenTree) -> Span {
+pub(super) fn first_span(token: &TokenTree) -> Span {
     match token {
         TokenTree::Group(group) => group.span_open(),
         other => other.span(),
     }
 }
 
-fn last_span(token: &TokenTree) -> Span {
+pub(super) fn last_span(token: &TokenTree) -> Span {
     match token {
         TokenTree::Group(group) => group.span_close(),
         other => other.span(),
