@@ -235,7 +235,7 @@ impl<A: Future> PollAwaitee for MaybeUninit<A> {
 }
 
 /// The operand of an `.await`: `Awaited(x).into_awaitee()` is `IntoFuture::into_future(x)`
-/// ([`IntoAwaitee`]) when `x` is `IntoFuture`, and else, chosen by method resolution's autoref
+/// ([`IntoAwaitee`]), in the `MaybeUninit` its state field holds, when `x` is `IntoFuture`, and else, chosen by method resolution's autoref
 /// step, a future that never completes, of any output ([`NotIntoFuture`]). Rustc rejects such an
 /// `.await` in the never-run copy of the body, at the user's `.await`, before it checks the
 /// machine, so the fallback only keeps the machine from reporting the same mistake again (the

@@ -273,14 +273,11 @@ impl Handler for Rewrite<'_, '_> {
 
     fn exit(&mut self, exit: Exit<'_>, inside: bool) -> Option<TokenStream> {
         match exit {
-            // `return` leaves the resume function, its value checked as the body's tail is: a
-            // value of the wrong type gets rustc's error once, the never-run copy's.
-            // Located over the value, as the tail's `returned(..)` is: rustc's error for a borrow
-            // of a local returned is then the copy's too, reported once.
+            // `return` leaves the resume function, its value checked and located as the body's
+            // tail is: a value of the wrong type, or a borrow of a local, gets rustc's error
+            // once, the never-run copy's.
             Exit::Return { value, span } => {
-                let tokens: Vec<TokenTree> = value.map(|value| value.to_token_stream().into_iter().collect()).unwrap_or_default();
-                let first = tokens.first().map_or(span, super::resume::first_span);
-                let last = tokens.last().map_or(span, super::resume::last_span);
+                let (first, last) = value.and_then(super::resume::value_span).unwrap_or((span, span));
                 let value = value.map_or_else(|| quote!(()), ToTokens::to_token_stream);
                 let mut args = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, quote!({ #value }));
                 args.set_span(last);
@@ -375,7 +372,7 @@ fn deref_in_expressions(body: &Body, mac: &syn::Macro, name: &Ident) -> Option<T
         }
         fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
             // `S { flag }`: the shorthand is written out, `S { flag: (*flag) }`.
-            if field.colon_token.is_none() {
+            if field.colon_token.is_none() && matches!(&field.member, syn::Member::Named(member) if member == self.name) {
                 field.colon_token = Some(syn::Token![:](self.name.span()));
             }
             syn::visit_mut::visit_field_value_mut(self, field);

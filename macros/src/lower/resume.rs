@@ -1615,18 +1615,24 @@ fn stmt_has(stmt: &Stmt, k: AwaitId) -> bool {
 fn tail_span(body: &Block) -> Option<(Span, Span)> {
     let Some(Stmt::Expr { expr: Expr::Block(user), .. }) = body.stmts.last() else { return None };
     let Some(Stmt::Expr { expr: Expr::Plain(tail), semi: false }) = user.stmts.last() else { return None };
-    let tokens: Vec<TokenTree> = tail.expr.to_token_stream().into_iter().collect();
+    value_span(&tail.expr)
+}
+
+/// The spans of a value's first and last tokens: `returned(..)` located over them reads, to
+/// rustc's messages, as the value itself.
+pub(super) fn value_span(value: &impl ToTokens) -> Option<(Span, Span)> {
+    let tokens: Vec<TokenTree> = value.to_token_stream().into_iter().collect();
     Some((first_span(tokens.first()?), last_span(tokens.last()?)))
 }
 
-pub(super) fn first_span(token: &TokenTree) -> Span {
+fn first_span(token: &TokenTree) -> Span {
     match token {
         TokenTree::Group(group) => group.span_open(),
         other => other.span(),
     }
 }
 
-pub(super) fn last_span(token: &TokenTree) -> Span {
+fn last_span(token: &TokenTree) -> Span {
     match token {
         TokenTree::Group(group) => group.span_close(),
         other => other.span(),
