@@ -79,7 +79,7 @@ where
         match (this.resume)(frame, state, &mut Cx { frame, cx }) {
             ControlFlow::Continue(output) => {
                 // SAFETY: `state` is valid; the body returned, what the state held is gone.
-                unsafe { state.write(F::returned()) };
+                unsafe { state.write(F::ended(false)) };
                 Poll::Ready(output)
             }
             ControlFlow::Break(Suspended) => Poll::Pending,
@@ -131,14 +131,14 @@ impl<F: Frame> Cx<'_, '_, F> {
 /// that stay at one address across several suspension points).
 ///
 /// # Safety
-/// `returned` and `panicked` return states that hold nothing; `state` points to the frame's state.
+/// `ended` returns states that hold nothing; `state` points to the frame's state.
 pub unsafe trait Frame {
     /// The state enum: `Unresumed`, `Suspend0..N`, `Returned`, `Panicked`.
     type State;
-    /// `Returned` and `Panicked` (functions, not constants: a constant would be copied whole,
-    /// every byte of the largest variant, where writing the state needs only the tag).
-    fn returned() -> Self::State;
-    fn panicked() -> Self::State;
+    /// `Panicked` if `panicked`, else `Returned` (a function, not two constants: a constant would
+    /// be copied whole, every byte of the largest variant, where writing the state needs only the
+    /// tag; the argument is a constant wherever it is called).
+    fn ended(panicked: bool) -> Self::State;
     /// # Safety
     /// `this` points to a frame. (A pointer, not `&mut self`: the locals in the prefix are
     /// borrowed through their own pointers meanwhile.)
@@ -166,7 +166,7 @@ impl<F: Frame> Drop for Poison<F> {
     #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: guaranteed by `new`; what the state held was dropped by its own guards.
-        unsafe { self.0.write(F::panicked()) }
+        unsafe { self.0.write(F::ended(true)) }
     }
 }
 
@@ -211,7 +211,7 @@ impl<A: Future> PollAwaitee for MaybeUninit<A> {
                 // holds nothing live.
                 unsafe {
                     core::ptr::drop_in_place(self.0);
-                    F::state(self.0).write(F::panicked());
+                    F::state(self.0).write(F::ended(true));
                 }
             }
         }

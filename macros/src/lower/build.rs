@@ -479,6 +479,23 @@ impl Builder {
             Pat::Type(typed) => ((*typed.pat).clone(), Some((*typed.ty).clone())),
             other => (other.clone(), None),
         };
+        if let Pat::Ident(ident) = &pat
+            && local.init.as_ref().is_none_or(|init| init.diverge.is_none())
+            && ident.subpat.is_none()
+            && ident.by_ref.is_none()
+            && ident.mutability.is_none()
+            && !walk::is_binding_name(&ident.ident)
+        {
+            // Irrefutable, so a binding, unless it names a unit struct: which one the tokens do
+            // not say, and every other pattern takes a capitalised name for a path.
+            return Err(Error::new_spanned(
+                &ident.ident,
+                format!(
+                    "unasync reads a capitalised name in a pattern as a constant, a unit struct or a variant, never as a new local; name the local in snake_case (or write `let _ = ..` if `{}` is a unit struct)",
+                    ident.ident
+                ),
+            ));
+        }
         let init_awaits = local.init.as_ref().is_some_and(|init| expr_awaits(&init.expr));
         let diverge_awaits = local.init.as_ref().and_then(|i| i.diverge.as_ref()).is_some_and(|(_, d)| expr_awaits(d));
         if init_awaits || diverge_awaits {

@@ -178,8 +178,7 @@ pub fn emit_future(function: &AsyncFn, signature: &Signature, body: &Body, facts
         // SAFETY: `Returned` and `Panicked` hold nothing.
         unsafe impl<#frame_generics> ::unasync::__private::Frame for #frame_type {
             type State = #state_type;
-            fn returned() -> Self::State { #state::Returned }
-            fn panicked() -> Self::State { #state::Panicked }
+            fn ended(panicked: bool) -> Self::State { if panicked { Self::State::Panicked } else { Self::State::Returned } }
             unsafe fn state(this: *mut Self) -> *mut Self::State { #state_of }
         }
     };
@@ -440,12 +439,12 @@ fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &
             by_edition = true;
             let (drops, drops_2021) = (&drops[..drops.len() - common], &drops_2021[..drops_2021.len() - common]);
             quote! {
-                #state::#variant { #(#fields,)* .. } => if #edition_2024 { #(#drops;)* } else { #(#drops_2021;)* }
+                #variant { #(#fields,)* .. } => if #edition_2024 { #(#drops;)* } else { #(#drops_2021;)* }
             }
         }
         None => {
             let arm = arm(drops);
-            quote!(#state::#variant { #(#fields,)* .. } => #arm)
+            quote!(#variant { #(#fields,)* .. } => #arm)
         }
     });
     let suspended_arms: Vec<TokenStream> = suspended_arms.collect();
@@ -458,11 +457,14 @@ fn drop_impl(body: &Body, emitted: &BTreeSet<AwaitId>, layout: &Layout, state: &
     let tokens = quote! {
         impl<#generics> ::core::ops::Drop for #frame_type {
             fn drop(&mut self) {
+                // The fields bound below are locals' names, lowercase (`walk::is_binding_name`):
+                // none is a variant's.
+                use #state::*;
                 // SAFETY: the future is not running: its state says exactly what is live, and
                 // each flag whether its local holds a value.
                 unsafe {
                     match #state_place {
-                        #state::Unresumed { #(#unresumed_fields,)* } => #unresumed_arm
+                        Unresumed { #(#unresumed_fields,)* } => #unresumed_arm
                         #(#suspended_arms)*
                         #rest
                     }
