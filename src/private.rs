@@ -2,6 +2,10 @@
 //! signatures change without notice.
 
 use alloc::boxed::Box;
+#[path = "polling.rs"]
+mod polling;
+pub use polling::*;
+
 use core::convert::Infallible;
 use core::future::{Future, IntoFuture};
 use core::marker::{PhantomData, PhantomPinned};
@@ -697,3 +701,4 @@ pub fn moved<T>(value: T) -> Moved<T> {
     };
     Moved(value)
 }
+

@@ -46,7 +46,7 @@
 //!
 //! # Stages
 //! [`build`] turns the body into the [`ir`] (with [`split`] cutting expressions around their
-//! `.await`s, and [`walk`] reading plain code); [`flow`] runs the dataflow analyses; [`layout`]
+//! `.await`s, [`polling`] rewriting `join!`/`select!`, and [`walk`] reading plain code); [`flow`] runs the dataflow analyses; [`layout`]
 //! decides what each state holds; [`resume`] and [`frame`] emit the code, with [`plain`]
 //! rewriting the code without `.await`.
 
@@ -56,6 +56,7 @@ mod frame;
 mod ir;
 mod layout;
 mod plain;
+mod polling;
 mod resume;
 mod split;
 mod walk;

@@ -383,6 +383,9 @@ impl Builder {
     // the panic message is the macro's own.
     fn split_macro(&mut self, mac: &syn::ExprMacro) -> syn::Result<Expr> {
         let name = mac.mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        if super::polling::polls_futures(&mac.mac) {
+            return self.expr(&super::polling::lower(mac)?);
+        }
         if name == "matches" {
             return self.expr(&matches_as_match(mac)?);
         }
@@ -537,8 +540,7 @@ pub fn unsupported_macro(mac: &syn::Macro) -> Error {
     let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
     let message = match name.as_str() {
         "select" | "join" | "try_join" | "select_biased" => format!(
-            "unasync does not lower `{name}!` yet: its futures are polled in turn inside one state; keep this function native, or await the futures of `futures::future::{}` instead",
-            if name == "try_join" { "try_join" } else if name == "join" { "join" } else { "select" }
+            "unasync lowers `tokio::join!`, `tokio::try_join!` and `tokio::select!`, named by their path, not this `{name}!`: its futures are polled inside its own expansion; name tokio's by its path, or keep this function native"
         ),
         _ => format!("unasync does not lower `.await` inside `{name}!` yet; move the `.await` into a `let` before it"),
     };

@@ -1,0 +1,246 @@
+//! tokio's `join!`, `try_join!` and `select!`: their `.await` is inside their expansion, which
+//! the attribute does not see, so the machine awaits the futures of the runtime that poll as
+//! tokio's expansion does (`unasync::__private::{join, try_join, select2, ..}`, each one awaitee
+//! holding the futures once); `select!`'s handlers become the arms of a `match` of the machine,
+//! so they `.await`, `return`, `?`, `break` and name any local as natively.
+//!
+//! Input:
+//! ```text
+//! let (a, b) = tokio::join!(f(&x), g());
+//! tokio::select! { biased; Some(v) = rx.recv(), if open => handle(v).await, else => 0 }
+//! ```
+//! Output (then lowered as any `.await` and `match`):
+//! ```text
+//! let (a, b) = { let (__future0, __future1) = (maybe_done(f(&x)), maybe_done(g())); join((__future0, __future1), false).await };
+//! {
+//!     let __selected = {
+//!         let __precondition0: bool = open;
+//!         let __futures = (rx.recv(),);
+//!         select1([__precondition0], __futures, (|__out| matches!(__out, Some(_)),), true, tokio::macros::support::thread_rng_n, ..).await
+//!     };
+//!     match __selected { Selected::B0(Some(v)) => handle(v).await, Selected::Else => 0, _ => unreachable!() }
+//! }
+//! ```
+//! As in tokio's expansion: the preconditions are evaluated first, then every future (in a `let`
+//! of their own, whose temporaries end there); the branch's pattern, its bindings made `_`,
+//! decides whether a completed branch wins; the winning value is matched against the written
+//! pattern once the futures are dropped, so what it leaves unbound is dropped after the handler.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::{Error, Expr, Pat, Token};
+
+/// The branches the runtime's `Selected` has variants for (`B0..B7`).
+const MAX_BRANCHES: usize = 8;
+
+/// Whether this is `tokio::join!`, `tokio::try_join!` or `tokio::select!`, named by its path: a
+/// bare `select!` may be another macro (`futures::select!` polls fused futures in place).
+pub fn polls_futures(mac: &syn::Macro) -> bool {
+    let segments: Vec<String> = mac.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    match segments.as_slice() {
+        [.., krate, name] => krate == "tokio" && matches!(name.as_str(), "join" | "try_join" | "select"),
+        _ => false,
+    }
+}
+
+/// The macro as an expression the lowering handles (see the module doc).
+pub fn lower(mac: &syn::ExprMacro) -> syn::Result<Expr> {
+    let name = mac.mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+    if name == "select" {
+        return select(mac);
+    }
+    let Joined { biased, futures } = mac.mac.parse_body()?;
+    let span = mac.span();
+    let names: Vec<syn::Ident> = (0..futures.len()).map(|k| format_ident!("__future{}", k, span = Span::mixed_site())).collect();
+    let constructor = format_ident!("{}", name, span = span);
+    let biased = biased.is_some();
+    Ok(syn::parse_quote_spanned! {span=>
+        {
+            let (#(#names,)*) = (#(::unasync::__private::maybe_done(#futures),)*);
+            ::unasync::__private::#constructor((#(#names,)*), #biased).await
+        }
+    })
+}
+
+/// `join!`'s arguments: `biased;`, then the futures.
+struct Joined {
+    biased: Option<Token![;]>,
+    futures: Vec<Expr>,
+}
+
+impl Parse for Joined {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let biased = parse_biased(input)?;
+        let futures = syn::punctuated::Punctuated::<Expr, Token![,]>::parse_terminated(input)?;
+        if futures.is_empty() || futures.len() > MAX_BRANCHES {
+            return Err(input.error(format!("unasync lowers `join!` of 1 to {MAX_BRANCHES} futures")));
+        }
+        Ok(Joined { biased, futures: futures.into_iter().collect() })
+    }
+}
+
+fn parse_biased(input: ParseStream) -> syn::Result<Option<Token![;]>> {
+    if input.peek(syn::Ident) && input.peek2(Token![;]) && input.fork().parse::<syn::Ident>()? == "biased" {
+        input.parse::<syn::Ident>()?;
+        return Ok(Some(input.parse()?));
+    }
+    Ok(None)
+}
+
+struct Branch {
+    pat: Pat,
+    future: Expr,
+    precondition: Option<Expr>,
+    handler: Expr,
+}
+
+struct Select {
+    biased: Option<Token![;]>,
+    branches: Vec<Branch>,
+    otherwise: Option<(Token![else], Expr)>,
+}
+
+impl Parse for Select {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let biased = parse_biased(input)?;
+        let mut branches = Vec::new();
+        let mut otherwise = None;
+        while !input.is_empty() {
+            if input.peek(Token![else]) {
+                let token: Token![else] = input.parse()?;
+                input.parse::<Token![=>]>()?;
+                otherwise = Some((token, handler(input)?));
+                continue;
+            }
+            let pat = Pat::parse_multi_with_leading_vert(input)?;
+            input.parse::<Token![=]>()?;
+            let future: Expr = input.parse()?;
+            let precondition = if input.peek(Token![,]) && input.peek2(Token![if]) {
+                input.parse::<Token![,]>()?;
+                input.parse::<Token![if]>()?;
+                Some(input.parse()?)
+            } else {
+                None
+            };
+            input.parse::<Token![=>]>()?;
+            branches.push(Branch { pat, future, precondition, handler: handler(input)? });
+        }
+        Ok(Select { biased, branches, otherwise })
+    }
+}
+
+/// A handler: a block, its comma optional, or an expression and a comma (none after the last).
+fn handler(input: ParseStream) -> syn::Result<Expr> {
+    let handler = if input.peek(syn::token::Brace) {
+        Expr::Block(input.parse()?)
+    } else {
+        let expr: Expr = input.parse()?;
+        if !input.is_empty() && !input.peek(Token![,]) {
+            return Err(input.error("expected `,` after the handler"));
+        }
+        expr
+    };
+    if input.peek(Token![,]) {
+        input.parse::<Token![,]>()?;
+    }
+    Ok(handler)
+}
+
+fn select(mac: &syn::ExprMacro) -> syn::Result<Expr> {
+    let Select { biased, branches, otherwise } = mac.mac.parse_body().map_err(|e| {
+        Error::new(e.span(), format!("unasync reads `select!` as tokio's (`biased;`, `pattern = future, if precondition => handler`, `else => handler`): {e}"))
+    })?;
+    if branches.is_empty() || branches.len() > MAX_BRANCHES {
+        return Err(Error::new_spanned(
+            &mac.mac,
+            format!("unasync lowers `select!` with 1 to {MAX_BRANCHES} branches; this one has {}", branches.len()),
+        ));
+    }
+    let span = mac.span();
+    let private = quote_spanned!(span=> ::unasync::__private);
+    let krate = krate(&mac.mac.path);
+    let out = syn::Ident::new("__out", Span::mixed_site());
+    let (selected, futures) = (syn::Ident::new("__selected", Span::mixed_site()), syn::Ident::new("__futures", Span::mixed_site()));
+    let constructor = format_ident!("select{}", branches.len(), span = span);
+    let mut preconditions = Vec::new();
+    let mut enabled = Vec::new();
+    let mut checks = Vec::new();
+    let mut arms = Vec::new();
+    for (k, Branch { pat, precondition, handler, .. }) in branches.iter().enumerate() {
+        match precondition {
+            Some(condition) => {
+                let name = format_ident!("__precondition{}", k, span = Span::mixed_site());
+                preconditions.push(quote!(let #name: bool = #condition;));
+                enabled.push(quote!(#name));
+            }
+            None => enabled.push(quote!(true)),
+        }
+        let mut clean = pat.clone();
+        unbind(&mut clean);
+        checks.push(quote!(|#out| ::core::matches!(#out, #clean)));
+        let variant = format_ident!("B{}", k, span = span);
+        arms.push(quote!(#private::Selected::#variant(#pat) => #handler,));
+    }
+    let otherwise = match &otherwise {
+        Some((_, handler)) => quote!(#handler),
+        None => quote!(::core::panic!("all branches are disabled and there is no else branch")),
+    };
+    let values = branches.iter().map(|b| &b.future);
+    let biased = biased.is_some();
+    Ok(syn::parse_quote_spanned! {span=>
+        {
+            let #selected = {
+                #(#preconditions)*
+                let #futures = (#(#values,)*);
+                #private::#constructor(
+                    [#(#enabled),*],
+                    #futures,
+                    (#(#checks,)*),
+                    #biased,
+                    #krate::macros::support::thread_rng_n,
+                    #krate::macros::support::poll_budget_available,
+                )
+                .await
+            };
+            match #selected {
+                #(#arms)*
+                #private::Selected::Else => #otherwise,
+                _ => ::core::unreachable!(),
+            }
+        }
+    })
+}
+
+/// The path of the crate that exports the macro (`tokio`, `::tokio`).
+fn krate(path: &syn::Path) -> TokenStream {
+    let mut krate = path.clone();
+    krate.segments.pop();
+    krate.segments.pop_punct();
+    quote!(#krate)
+}
+
+/// The pattern with its bindings made `_` (or their subpattern, for `x @ p`): it only tests.
+fn unbind(pat: &mut Pat) {
+    struct Unbind;
+    impl syn::visit_mut::VisitMut for Unbind {
+        fn visit_pat_mut(&mut self, pat: &mut Pat) {
+            if let Pat::Ident(ident) = pat
+                && (ident.subpat.is_some() || ident.by_ref.is_some() || ident.mutability.is_some() || super::walk::is_binding_name(&ident.ident))
+            {
+                *pat = match ident.subpat.take() {
+                    Some((_, sub)) => Pat::Paren(syn::PatParen { attrs: Vec::new(), paren_token: Default::default(), pat: sub }),
+                    None => Pat::Wild(syn::PatWild { attrs: Vec::new(), underscore_token: Default::default() }),
+                };
+            }
+            syn::visit_mut::visit_pat_mut(self, pat);
+        }
+        fn visit_field_pat_mut(&mut self, field: &mut syn::FieldPat) {
+            // `Frame { len }` binds `len`: spell it `Frame { len: _ }`.
+            field.colon_token.get_or_insert_with(Default::default);
+            syn::visit_mut::visit_field_pat_mut(self, field);
+        }
+    }
+    syn::visit_mut::VisitMut::visit_pat_mut(&mut Unbind, pat);
+}
