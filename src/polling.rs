@@ -40,6 +40,7 @@ impl<F: Future> MaybeDone<F> {
         // dropped in place by the assignment of its output.
         let this = unsafe { self.get_unchecked_mut() };
         let output = match this {
+            // SAFETY: see above.
             MaybeDone::Future(future) => match unsafe { Pin::new_unchecked(future) }.poll(cx) {
                 Poll::Ready(output) => output,
                 Poll::Pending => return false,
@@ -136,6 +137,7 @@ macro_rules! joins {
                 let mut pending = false;
                 for index in (skip..$count).chain(0..skip) {
                     match index {
+                        // SAFETY: as above.
                         $($index => pending |= !unsafe { Pin::new_unchecked(&mut this.futures.$index) }.poll_done(cx),)+
                         _ => unreachable!(),
                     }
@@ -162,6 +164,7 @@ macro_rules! joins {
                     match index {
                         $($index => {
                             let future = &mut this.futures.$index;
+                            // SAFETY: as above.
                             if !unsafe { Pin::new_unchecked(&mut *future) }.poll_done(cx) {
                                 pending = true;
                             } else if future.output_mut().expect("expected completed future").is_err() {
@@ -209,9 +212,10 @@ pub enum Selected<B0 = (), B1 = (), B2 = (), B3 = (), B4 = (), B5 = (), B6 = (),
     Else,
 }
 
-/// `select!` over a tuple of futures: `checks` are its branches' patterns (closures, zero-sized:
-/// `|out| matches!(out, Some(_))`), `disabled` a bit per branch, `rng` and `budget` tokio's
-/// `thread_rng_n` and `poll_budget_available` (function items, zero-sized).
+/// `select!` over a tuple of futures: `checks` are its branches' patterns
+/// (`|out| matches!(out, Some(_))`, as function pointers: one type wherever the machine writes
+/// them, in a loop too), `disabled` a bit per branch, `rng` and `budget` tokio's `thread_rng_n`
+/// and `poll_budget_available` (function items, zero-sized).
 pub struct Select<Futures, Checks, Rng, Budget> {
     futures: Futures,
     checks: Checks,
@@ -222,18 +226,17 @@ pub struct Select<Futures, Checks, Rng, Budget> {
 }
 
 macro_rules! selects {
-    ($( ($name:ident; $count:literal; $($f:ident $c:ident $b:ident $index:tt),+) )*) => {$(
+    ($( ($name:ident; $count:literal; $($f:ident $b:ident $index:tt),+) )*) => {$(
         /// `select!` of this many branches: `enabled` are the preconditions, evaluated first.
-        #[allow(clippy::too_many_arguments)]
         #[inline(always)]
-        pub fn $name<$($f: IntoFuture, $c: FnMut(&$f::Output) -> bool,)+ Rng, Budget>(
+        pub fn $name<$($f: IntoFuture,)+ Rng, Budget>(
             enabled: [bool; $count],
             futures: ($($f,)+),
-            checks: ($($c,)+),
+            checks: ($(fn(&$f::Output) -> bool,)+),
             biased: bool,
             rng: Rng,
             budget: Budget,
-        ) -> Select<($($f::IntoFuture,)+), ($($c,)+), Rng, Budget> {
+        ) -> Select<($($f::IntoFuture,)+), ($(fn(&$f::Output) -> bool,)+), Rng, Budget> {
             let mut disabled = 0;
             for (branch, enabled) in enabled.into_iter().enumerate() {
                 if !enabled {
@@ -243,8 +246,8 @@ macro_rules! selects {
             Select { futures: ($(futures.$index.into_future(),)+), checks, disabled, biased, rng, budget }
         }
 
-        impl<$($f: Future, $c: FnMut(&$f::Output) -> bool,)+ Rng: FnMut(u32) -> u32, Budget: FnMut(&mut Context<'_>) -> Poll<()>> Future
-            for Select<($($f,)+), ($($c,)+), Rng, Budget>
+        impl<$($f: Future,)+ Rng: FnMut(u32) -> u32, Budget: FnMut(&mut Context<'_>) -> Poll<()>> Future
+            for Select<($($f,)+), ($(fn(&$f::Output) -> bool,)+), Rng, Budget>
         {
             type Output = Selected<$($f::Output),+>;
 
@@ -292,12 +295,12 @@ macro_rules! selects {
 }
 
 selects! {
-    (select1; 1; F0 C0 B0 0)
-    (select2; 2; F0 C0 B0 0, F1 C1 B1 1)
-    (select3; 3; F0 C0 B0 0, F1 C1 B1 1, F2 C2 B2 2)
-    (select4; 4; F0 C0 B0 0, F1 C1 B1 1, F2 C2 B2 2, F3 C3 B3 3)
-    (select5; 5; F0 C0 B0 0, F1 C1 B1 1, F2 C2 B2 2, F3 C3 B3 3, F4 C4 B4 4)
-    (select6; 6; F0 C0 B0 0, F1 C1 B1 1, F2 C2 B2 2, F3 C3 B3 3, F4 C4 B4 4, F5 C5 B5 5)
-    (select7; 7; F0 C0 B0 0, F1 C1 B1 1, F2 C2 B2 2, F3 C3 B3 3, F4 C4 B4 4, F5 C5 B5 5, F6 C6 B6 6)
-    (select8; 8; F0 C0 B0 0, F1 C1 B1 1, F2 C2 B2 2, F3 C3 B3 3, F4 C4 B4 4, F5 C5 B5 5, F6 C6 B6 6, F7 C7 B7 7)
+    (select1; 1; F0 B0 0)
+    (select2; 2; F0 B0 0, F1 B1 1)
+    (select3; 3; F0 B0 0, F1 B1 1, F2 B2 2)
+    (select4; 4; F0 B0 0, F1 B1 1, F2 B2 2, F3 B3 3)
+    (select5; 5; F0 B0 0, F1 B1 1, F2 B2 2, F3 B3 3, F4 B4 4)
+    (select6; 6; F0 B0 0, F1 B1 1, F2 B2 2, F3 B3 3, F4 B4 4, F5 B5 5)
+    (select7; 7; F0 B0 0, F1 B1 1, F2 B2 2, F3 B3 3, F4 B4 4, F5 B5 5, F6 B6 6)
+    (select8; 8; F0 B0 0, F1 B1 1, F2 B2 2, F3 B3 3, F4 B4 4, F5 B5 5, F6 B6 6, F7 B7 7)
 }

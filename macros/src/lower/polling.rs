@@ -179,7 +179,7 @@ fn select(mac: &syn::ExprMacro) -> syn::Result<Expr> {
         }
         let mut clean = pat.clone();
         unbind(&mut clean);
-        checks.push(quote!(|#out| ::core::matches!(#out, #clean)));
+        checks.push(quote_spanned!(span=> |#out| ::core::matches!(#out, #clean)));
         let variant = format_ident!("B{}", k, span = span);
         arms.push(quote!(#private::Selected::#variant(#pat) => #handler,));
     }

@@ -875,7 +875,7 @@ impl<'a> Emitter<'a> {
                 if self.emitted.contains(id)
                     && let Some(span) = literal_with_own_type(base)
                 {
-                    let message = "unasync emits the code before this `.await` once per path that reaches it (a loop's first iteration and the next ones, each arm of an `if` or `match` before it), and a closure or `async` block has a new type each time it is written, so the awaited future would have two types; bind the closure to a local before the loop or branch (`let add = |c| c + 1;`); a `select!` or `join!` is awaited in an `async` block: move it into an `async fn` of its own, called here; or keep this function native";
+                    let message = "unasync emits the code before this `.await` once per path that reaches it (a loop's first iteration and the next ones, each arm of an `if` or `match` before it), and a closure or `async` block has a new type each time it is written, so the awaited future would have two types; bind the closure to a local before the loop or branch (`let add = |c| c + 1;`), or keep this function native";
                     return Code::diverging(quote_spanned!(span=> ::core::compile_error!(#message)));
                 }
                 let base = self.expr(base, mode);
