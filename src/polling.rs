@@ -11,7 +11,7 @@
 //! ```text
 //! let (__future0, __future1) = (maybe_done(a), maybe_done(b));
 //! join((__future0, __future1), false).await
-//! select2([true, open], (rx.recv(), tick()), |o| matches!(o, Some(_)), |_| true, false, thread_rng_n, poll_budget_available).await
+//! select2([false, !(open)], (rx.recv(), tick()), (|o| match o { Some(v) => true, _ => false }, |o| match o { () => true, _ => false }), false, thread_rng_n, poll_budget_available).await
 //! ```
 
 use core::future::{Future, IntoFuture};
@@ -213,7 +213,7 @@ pub enum Selected<B0 = (), B1 = (), B2 = (), B3 = (), B4 = (), B5 = (), B6 = (),
 }
 
 /// `select!` over a tuple of futures: `checks` are its branches' patterns
-/// (`|out| matches!(out, Some(_))`, as function pointers: one type wherever the machine writes
+/// (`|out| match out { Some(v) => true, _ => false }`, as function pointers: one type wherever the machine writes
 /// them, in a loop too), `disabled` a bit per branch, `rng` and `budget` tokio's `thread_rng_n`
 /// and `poll_budget_available` (function items, zero-sized).
 pub struct Select<Futures, Checks, Rng, Budget> {
@@ -227,23 +227,24 @@ pub struct Select<Futures, Checks, Rng, Budget> {
 
 macro_rules! selects {
     ($( ($name:ident; $count:literal; $($f:ident $b:ident $index:tt),+) )*) => {$(
-        /// `select!` of this many branches: `enabled` are the preconditions, evaluated first.
+        /// `select!` of this many branches: `disabled` are its negated preconditions, evaluated
+        /// first.
         #[inline(always)]
         pub fn $name<$($f: IntoFuture,)+ Rng, Budget>(
-            enabled: [bool; $count],
+            disabled: [bool; $count],
             futures: ($($f,)+),
             checks: ($(fn(&$f::Output) -> bool,)+),
             biased: bool,
             rng: Rng,
             budget: Budget,
         ) -> Select<($($f::IntoFuture,)+), ($(fn(&$f::Output) -> bool,)+), Rng, Budget> {
-            let mut disabled = 0;
-            for (branch, enabled) in enabled.into_iter().enumerate() {
-                if !enabled {
-                    disabled |= 1 << branch;
+            let mut mask = 0;
+            for (branch, disabled) in disabled.into_iter().enumerate() {
+                if disabled {
+                    mask |= 1 << branch;
                 }
             }
-            Select { futures: ($(futures.$index.into_future(),)+), checks, disabled, biased, rng, budget }
+            Select { futures: ($(futures.$index.into_future(),)+), checks, disabled: mask, biased, rng, budget }
         }
 
         impl<$($f: Future,)+ Rng: FnMut(u32) -> u32, Budget: FnMut(&mut Context<'_>) -> Poll<()>> Future

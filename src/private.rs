@@ -273,12 +273,20 @@ pub trait NotIntoFuture {
 
 impl<T> NotIntoFuture for &Awaited<T> {
     fn into_awaitee<Output>(self) -> MaybeUninit<NotAFuture<Output>> {
+        // Where the never-run copy accepted the `.await` and the machine did not (the two
+        // disagree on a type), the build fails here, once the machine is instantiated.
+        #[allow(clippy::let_unit_value)]
+        let () = NotAFuture::<T>::IN_THE_MACHINE;
         unreachable!("`.await` on a value that is not a future is refused by rustc")
     }
 }
 
 /// See [`Awaited`]: never made.
 pub struct NotAFuture<Output>(PhantomData<Output>);
+
+impl<T> NotAFuture<T> {
+    const IN_THE_MACHINE: () = panic!("unasync: the state machine awaits a value that is not a future where the never-run copy of the body awaits a future; this is a bug in unasync, please report it");
+}
 
 impl<Output> Future for NotAFuture<Output> {
     type Output = Output;

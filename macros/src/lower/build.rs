@@ -331,6 +331,13 @@ impl Builder {
                     let expr = self.statement_expr(expr, !tail)?;
                     stmts.push(Stmt::Expr { expr, semi: !tail });
                 }
+                syn::Stmt::Macro(mac) if pin_macro(&mac.mac) => {
+                    let later_awaits = block.stmts[index + 1..].iter().any(crate::awaits::stmt_awaits);
+                    for local in pin_lets(mac)? {
+                        let local = self.extend_temporary(&local, later_awaits, &mut stmts)?;
+                        stmts.push(self.let_stmt(&local)?);
+                    }
+                }
                 syn::Stmt::Macro(mac) => {
                     let expr = syn::Expr::Macro(syn::ExprMacro { attrs: mac.attrs.clone(), mac: mac.mac.clone() });
                     let tail = last && mac.semi_token.is_none();
@@ -1231,3 +1238,54 @@ fn expression_attributes(expr: &syn::Expr) -> &[syn::Attribute] {
     }
 }
 
+
+/// `tokio::pin!(x, y);`, `tokio::pin! { let x = f(); }` and `futures::pin_mut!(x);` (or `pin!`/
+/// `pin_mut!` imported) as statements.
+fn pin_macro(mac: &syn::Macro) -> bool {
+    let segments: Vec<String> = mac.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    match segments.as_slice() {
+        [name] => name == "pin" || name == "pin_mut",
+        [.., krate, name] => (krate == "tokio" && name == "pin") || (krate == "futures" && name == "pin_mut"),
+        [] => false,
+    }
+}
+
+// Input:
+//     tokio::pin!(fut);              tokio::pin! { let fut = f(); }
+// Output (each pins the value where it then stays, to the end of the scope, as the macro does):
+//     let mut fut = ::core::pin::pin!(fut);      let mut fut = ::core::pin::pin!(f());
+fn pin_lets(mac: &syn::StmtMacro) -> syn::Result<Vec<syn::Local>> {
+    struct Pinned(Vec<(syn::Ident, syn::Expr)>);
+    impl syn::parse::Parse for Pinned {
+        fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
+            let mut pinned = Vec::new();
+            if input.peek(syn::Token![let]) {
+                while !input.is_empty() {
+                    input.parse::<syn::Token![let]>()?;
+                    let name: syn::Ident = input.parse()?;
+                    input.parse::<syn::Token![=]>()?;
+                    let value: syn::Expr = input.parse()?;
+                    input.parse::<syn::Token![;]>()?;
+                    pinned.push((name, value));
+                }
+            } else {
+                for name in syn::punctuated::Punctuated::<syn::Ident, syn::Token![,]>::parse_terminated(input)? {
+                    pinned.push((name.clone(), syn::parse_quote!(#name)));
+                }
+            }
+            Ok(Pinned(pinned))
+        }
+    }
+    let Pinned(pinned) = mac.mac.parse_body()?;
+    Ok(pinned
+        .into_iter()
+        .map(|(name, value)| {
+            let span = name.span();
+            let stmt: syn::Stmt = syn::parse_quote_spanned! {span=> let mut #name = ::core::pin::pin!(#value); };
+            match stmt {
+                syn::Stmt::Local(local) => local,
+                _ => unreachable!("a `let` statement"),
+            }
+        })
+        .collect())
+}

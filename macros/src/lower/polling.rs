@@ -12,18 +12,20 @@
 //! Output (then lowered as any `.await` and `match`):
 //! ```text
 //! let (a, b) = { let (__future0, __future1) = (maybe_done(f(&x)), maybe_done(g())); join((__future0, __future1), false).await };
-//! {
-//!     let __selected = {
-//!         let __precondition0: bool = open;
-//!         let __futures = (rx.recv(),);
-//!         select1([__precondition0], __futures, (|__out| matches!(__out, Some(_)),), true, tokio::macros::support::thread_rng_n, ..).await
-//!     };
-//!     match __selected { Selected::B0(Some(v)) => handle(v).await, Selected::Else => 0, _ => unreachable!() }
+//! match {
+//!     let __disabled0: bool = !(open);
+//!     let __futures = (rx.recv(),);
+//!     select1([__disabled0], __futures, (|__out| match __out { Some(v) => true, _ => false },), true, tokio::macros::support::thread_rng_n, ..).await
+//! } {
+//!     Selected::B0(Some(v)) => handle(v).await,
+//!     Selected::Else => 0,
+//!     _ => unreachable!(),
 //! }
 //! ```
 //! As in tokio's expansion: the preconditions are evaluated first, then every future (in a `let`
-//! of their own, whose temporaries end there); the branch's pattern, its bindings made `_`,
-//! decides whether a completed branch wins; the winning value is matched against the written
+//! of their own, whose temporaries end there); the branch's pattern, without `ref` and `mut`,
+//! tests a reference to a completed branch's value (a function pointer, one type wherever the
+//! machine writes it); the winning value is matched against the written
 //! pattern once the futures are dropped, so what it leaves unbound is dropped after the handler.
 
 use proc_macro2::{Span, TokenStream};
@@ -52,6 +54,9 @@ pub fn lower(mac: &syn::ExprMacro) -> syn::Result<Expr> {
         return select(mac);
     }
     let Joined { biased, futures } = mac.mac.parse_body()?;
+    if futures.is_empty() || futures.len() > MAX_BRANCHES {
+        return Err(Error::new_spanned(&mac.mac, format!("unasync lowers `{name}!` of 1 to {MAX_BRANCHES} futures; this one has {}", futures.len())));
+    }
     let span = mac.span();
     let names: Vec<syn::Ident> = (0..futures.len()).map(|k| format_ident!("__future{}", k, span = Span::mixed_site())).collect();
     let constructor = format_ident!("{}", name, span = span);
@@ -74,9 +79,6 @@ impl Parse for Joined {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let biased = parse_biased(input)?;
         let futures = syn::punctuated::Punctuated::<Expr, Token![,]>::parse_terminated(input)?;
-        if futures.is_empty() || futures.len() > MAX_BRANCHES {
-            return Err(input.error(format!("unasync lowers `join!` of 1 to {MAX_BRANCHES} futures")));
-        }
         Ok(Joined { biased, futures: futures.into_iter().collect() })
     }
 }
@@ -162,24 +164,26 @@ fn select(mac: &syn::ExprMacro) -> syn::Result<Expr> {
     let private = quote_spanned!(span=> ::unasync::__private);
     let krate = krate(&mac.mac.path);
     let out = syn::Ident::new("__out", Span::mixed_site());
-    let (selected, futures) = (syn::Ident::new("__selected", Span::mixed_site()), syn::Ident::new("__futures", Span::mixed_site()));
+    let futures = syn::Ident::new("__futures", Span::mixed_site());
     let constructor = format_ident!("select{}", branches.len(), span = span);
     let mut preconditions = Vec::new();
-    let mut enabled = Vec::new();
+    let mut disabled = Vec::new();
     let mut checks = Vec::new();
     let mut arms = Vec::new();
     for (k, Branch { pat, precondition, handler, .. }) in branches.iter().enumerate() {
         match precondition {
+            // tokio's `if !$c { disabled |= mask }`: a `&bool` is a condition too.
             Some(condition) => {
-                let name = format_ident!("__precondition{}", k, span = Span::mixed_site());
-                preconditions.push(quote!(let #name: bool = #condition;));
-                enabled.push(quote!(#name));
+                let name = format_ident!("__disabled{}", k, span = Span::mixed_site());
+                preconditions.push(quote!(let #name: bool = !(#condition);));
+                disabled.push(quote!(#name));
             }
-            None => enabled.push(quote!(true)),
+            None => disabled.push(quote!(false)),
         }
-        let mut clean = pat.clone();
-        unbind(&mut clean);
-        checks.push(quote_spanned!(span=> |#out| ::core::matches!(#out, #clean)));
+        let mut test = pat.clone();
+        only_test(&mut test);
+        // A `match`, not `matches!`: the lowering sees the pattern's bindings as bindings.
+        checks.push(quote_spanned!(span=> |#out| match #out { #test => true, _ => false }));
         let variant = format_ident!("B{}", k, span = span);
         arms.push(quote!(#private::Selected::#variant(#pat) => #handler,));
     }
@@ -189,26 +193,25 @@ fn select(mac: &syn::ExprMacro) -> syn::Result<Expr> {
     };
     let values = branches.iter().map(|b| &b.future);
     let biased = biased.is_some();
+    // The value is matched as a temporary of the `match`, as tokio's `output` is: a binding by
+    // `ref` and one by value in the same pattern, or `x @ Some(_)`, are plain Rust.
     Ok(syn::parse_quote_spanned! {span=>
-        {
-            let #selected = {
-                #(#preconditions)*
-                let #futures = (#(#values,)*);
-                #private::#constructor(
-                    [#(#enabled),*],
-                    #futures,
-                    (#(#checks,)*),
-                    #biased,
-                    #krate::macros::support::thread_rng_n,
-                    #krate::macros::support::poll_budget_available,
-                )
-                .await
-            };
-            match #selected {
-                #(#arms)*
-                #private::Selected::Else => #otherwise,
-                _ => ::core::unreachable!(),
-            }
+        match {
+            #(#preconditions)*
+            let #futures = (#(#values,)*);
+            #private::#constructor(
+                [#(#disabled),*],
+                #futures,
+                (#(#checks,)*),
+                #biased,
+                #krate::macros::support::thread_rng_n,
+                #krate::macros::support::poll_budget_available,
+            )
+            .await
+        } {
+            #(#arms)*
+            #private::Selected::Else => #otherwise,
+            _ => ::core::unreachable!(),
         }
     })
 }
@@ -221,26 +224,20 @@ fn krate(path: &syn::Path) -> TokenStream {
     quote!(#krate)
 }
 
-/// The pattern with its bindings made `_` (or their subpattern, for `x @ p`): it only tests.
-fn unbind(pat: &mut Pat) {
-    struct Unbind;
-    impl syn::visit_mut::VisitMut for Unbind {
-        fn visit_pat_mut(&mut self, pat: &mut Pat) {
-            if let Pat::Ident(ident) = pat
-                && (ident.subpat.is_some() || ident.by_ref.is_some() || ident.mutability.is_some() || super::walk::is_binding_name(&ident.ident))
-            {
-                *pat = match ident.subpat.take() {
-                    Some((_, sub)) => Pat::Paren(syn::PatParen { attrs: Vec::new(), paren_token: Default::default(), pat: sub }),
-                    None => Pat::Wild(syn::PatWild { attrs: Vec::new(), underscore_token: Default::default() }),
-                };
-            }
-            syn::visit_mut::visit_pat_mut(self, pat);
+/// The pattern as tokio's `select_priv_clean_pattern!` makes it, to test a reference to the
+/// value: no `ref` or `mut` (its bindings, unused, bind by reference).
+fn only_test(pat: &mut Pat) {
+    struct Test;
+    impl syn::visit_mut::VisitMut for Test {
+        fn visit_pat_ident_mut(&mut self, ident: &mut syn::PatIdent) {
+            ident.by_ref = None;
+            ident.mutability = None;
+            syn::visit_mut::visit_pat_ident_mut(self, ident);
         }
-        fn visit_field_pat_mut(&mut self, field: &mut syn::FieldPat) {
-            // `Frame { len }` binds `len`: spell it `Frame { len: _ }`.
-            field.colon_token.get_or_insert_with(Default::default);
-            syn::visit_mut::visit_field_pat_mut(self, field);
+        fn visit_pat_reference_mut(&mut self, reference: &mut syn::PatReference) {
+            reference.mutability = None;
+            syn::visit_mut::visit_pat_reference_mut(self, reference);
         }
     }
-    syn::visit_mut::VisitMut::visit_pat_mut(&mut Unbind, pat);
+    syn::visit_mut::VisitMut::visit_pat_mut(&mut Test, pat);
 }
