@@ -261,6 +261,8 @@ macro_rules! selects {
                 let mut pending = false;
                 let start = if this.biased { 0 } else { (this.rng)($count) };
                 for offset in 0..$count {
+                    // (`select1`'s `% 1`: tokio's expansion computes it too.)
+                    #[allow(clippy::modulo_one)]
                     let branch = (start + offset) % $count;
                     let mask = 1 << branch;
                     if this.disabled & mask == mask {
