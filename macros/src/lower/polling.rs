@@ -69,6 +69,42 @@ pub fn lower(mac: &syn::ExprMacro) -> syn::Result<Expr> {
     })
 }
 
+/// Visits the expressions of a `tokio::join!`, `try_join!` or `select!` left in plain code (in an
+/// `async` block of the body), in the order tokio evaluates them, and writes the macro's tokens
+/// again: the walk then sees the locals they name as in any expression. False (nothing visited)
+/// when they are not of the macro's grammar.
+pub fn visit_operands(mac: &mut syn::Macro, mut visit: impl FnMut(&mut Expr)) -> bool {
+    let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+    if name == "select" {
+        let Ok(mut select) = mac.parse_body::<Select>() else { return false };
+        for precondition in select.branches.iter_mut().filter_map(|b| b.precondition.as_mut()) {
+            visit(precondition);
+        }
+        for branch in &mut select.branches {
+            visit(&mut branch.future);
+        }
+        for branch in &mut select.branches {
+            visit(&mut branch.handler);
+        }
+        if let Some((_, handler)) = &mut select.otherwise {
+            visit(handler);
+        }
+        let biased = &select.biased.map(|semi| quote!(biased #semi));
+        let branches = select.branches.iter().map(|Branch { pat, future, precondition, handler }| {
+            let precondition = precondition.as_ref().map(|c| quote!(, if #c));
+            quote!(#pat = #future #precondition => #handler,)
+        });
+        let otherwise = select.otherwise.as_ref().map(|(token, handler)| quote!(#token => #handler,));
+        mac.tokens = quote!(#biased #(#branches)* #otherwise);
+    } else {
+        let Ok(Joined { biased, mut futures }) = mac.parse_body::<Joined>() else { return false };
+        futures.iter_mut().for_each(&mut visit);
+        let biased = biased.map(|semi| quote!(biased #semi));
+        mac.tokens = quote!(#biased #(#futures),*);
+    }
+    true
+}
+
 /// `join!`'s arguments: `biased;`, then the futures.
 struct Joined {
     biased: Option<Token![;]>,

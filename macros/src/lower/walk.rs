@@ -769,6 +769,11 @@ impl<'r, H: Handler> Walk<'r, H> {
                 return;
             }
         }
+        // tokio's `join!`/`select!` in an `async` block of the body (the body's own are lowered):
+        // what they name is read as in any expression.
+        if super::polling::polls_futures(mac) && super::polling::visit_operands(mac, |expr| self.expr(expr, Ctx::Value)) {
+            return;
+        }
         let mut named = Vec::new();
         self.named_in_tokens(mac.tokens.clone(), &mut named);
         // A `macro_rules!` of the body: the locals its rules name (see `macro_rules_names`).
