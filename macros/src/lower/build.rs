@@ -980,7 +980,7 @@ impl Handler for Collect {
 
     fn exit(&mut self, exit: walk::Exit<'_>, _inside: bool) -> Option<TokenStream> {
         let jump = match exit {
-            walk::Exit::Return { .. } | walk::Exit::Try { .. } => Jump::Return,
+            walk::Exit::Return { .. } | walk::Exit::Try { .. } | walk::Exit::Panic => Jump::Return,
             walk::Exit::Break { label, .. } => Jump::Break(label.map(|l| l.ident.to_string())),
             walk::Exit::Continue { label, .. } => Jump::Continue(label.map(|l| l.ident.to_string())),
         };

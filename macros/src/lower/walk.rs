@@ -86,6 +86,10 @@ pub enum Exit<'a> {
     Try { operand: &'a Expr, span: Span },
     Break { label: Option<&'a syn::Lifetime>, value: Option<&'a Expr>, span: Span },
     Continue { label: Option<&'a syn::Lifetime>, span: Span },
+    /// `panic!`, `unreachable!`, `todo!` or `unimplemented!`: the code after it never runs (its
+    /// type is `!`, so an arm of the emitted code where every path ends so leaves nothing after
+    /// it to type-check against `!`).
+    Panic,
 }
 
 /// Method names taken to consume their receiver (`self` by value). A guess from the name: a
@@ -756,6 +760,9 @@ impl<'r, H: Handler> Walk<'r, H> {
                     }
                 }
                 self.at.owned = before;
+                if matches!(name.as_str(), "panic" | "unreachable" | "todo" | "unimplemented") && self.closure_depth == 0 {
+                    self.handler.exit(Exit::Panic, false);
+                }
                 let mut tokens = args.to_token_stream();
                 if !captured.is_empty() {
                     // `{x}` of a local the state machine renames: an explicit named argument.
