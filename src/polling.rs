@@ -213,8 +213,8 @@ pub enum Selected<B0 = (), B1 = (), B2 = (), B3 = (), B4 = (), B5 = (), B6 = (),
 }
 
 /// `select!` over a tuple of futures: `checks` are its branches' patterns
-/// (`|out| match out { Some(v) => true, _ => false }`, as function pointers: one type wherever the machine writes
-/// them, in a loop too), `disabled` a bit per branch, `rng` and `budget` tokio's `thread_rng_n`
+/// (`|out: &_| match out { Some(v) => true, _ => false }`, closures that capture nothing:
+/// zero-sized), `disabled` a bit per branch, `rng` and `budget` tokio's `thread_rng_n`
 /// and `poll_budget_available` (function items, zero-sized).
 pub struct Select<Futures, Checks, Rng, Budget> {
     futures: Futures,
@@ -225,19 +225,26 @@ pub struct Select<Futures, Checks, Rng, Budget> {
     budget: Budget,
 }
 
+/// A `select!` branch's pattern check as a function pointer, its argument typed by the branch's
+/// future: for a pattern rustc must see the type of where it is written (a slice pattern).
+#[inline(always)]
+pub fn check_pointer<F: IntoFuture>(_: &F, check: fn(&F::Output) -> bool) -> fn(&F::Output) -> bool {
+    check
+}
+
 macro_rules! selects {
-    ($( ($name:ident; $count:literal; $($f:ident $b:ident $index:tt),+) )*) => {$(
+    ($( ($name:ident; $count:literal; $($f:ident $c:ident $b:ident $index:tt),+) )*) => {$(
         /// `select!` of this many branches: `disabled` are its negated preconditions, evaluated
         /// first.
         #[inline(always)]
-        pub fn $name<$($f: IntoFuture,)+ Rng, Budget>(
+        pub fn $name<$($f: IntoFuture, $c: Fn(&$f::Output) -> bool,)+ Rng, Budget>(
             disabled: [bool; $count],
             futures: ($($f,)+),
-            checks: ($(fn(&$f::Output) -> bool,)+),
+            checks: ($($c,)+),
             biased: bool,
             rng: Rng,
             budget: Budget,
-        ) -> Select<($($f::IntoFuture,)+), ($(fn(&$f::Output) -> bool,)+), Rng, Budget> {
+        ) -> Select<($($f::IntoFuture,)+), ($($c,)+), Rng, Budget> {
             let mut mask = 0;
             for (branch, disabled) in disabled.into_iter().enumerate() {
                 if disabled {
@@ -247,8 +254,8 @@ macro_rules! selects {
             Select { futures: ($(futures.$index.into_future(),)+), checks, disabled: mask, biased, rng, budget }
         }
 
-        impl<$($f: Future,)+ Rng: FnMut(u32) -> u32, Budget: FnMut(&mut Context<'_>) -> Poll<()>> Future
-            for Select<($($f,)+), ($(fn(&$f::Output) -> bool,)+), Rng, Budget>
+        impl<$($f: Future, $c: Fn(&$f::Output) -> bool,)+ Rng: FnMut(u32) -> u32, Budget: FnMut(&mut Context<'_>) -> Poll<()>> Future
+            for Select<($($f,)+), ($($c,)+), Rng, Budget>
         {
             type Output = Selected<$($f::Output),+>;
 
@@ -298,12 +305,12 @@ macro_rules! selects {
 }
 
 selects! {
-    (select1; 1; F0 B0 0)
-    (select2; 2; F0 B0 0, F1 B1 1)
-    (select3; 3; F0 B0 0, F1 B1 1, F2 B2 2)
-    (select4; 4; F0 B0 0, F1 B1 1, F2 B2 2, F3 B3 3)
-    (select5; 5; F0 B0 0, F1 B1 1, F2 B2 2, F3 B3 3, F4 B4 4)
-    (select6; 6; F0 B0 0, F1 B1 1, F2 B2 2, F3 B3 3, F4 B4 4, F5 B5 5)
-    (select7; 7; F0 B0 0, F1 B1 1, F2 B2 2, F3 B3 3, F4 B4 4, F5 B5 5, F6 B6 6)
-    (select8; 8; F0 B0 0, F1 B1 1, F2 B2 2, F3 B3 3, F4 B4 4, F5 B5 5, F6 B6 6, F7 B7 7)
+    (select1; 1; F0 C0 B0 0)
+    (select2; 2; F0 C0 B0 0, F1 C1 B1 1)
+    (select3; 3; F0 C0 B0 0, F1 C1 B1 1, F2 C2 B2 2)
+    (select4; 4; F0 C0 B0 0, F1 C1 B1 1, F2 C2 B2 2, F3 C3 B3 3)
+    (select5; 5; F0 C0 B0 0, F1 C1 B1 1, F2 C2 B2 2, F3 C3 B3 3, F4 C4 B4 4)
+    (select6; 6; F0 C0 B0 0, F1 C1 B1 1, F2 C2 B2 2, F3 C3 B3 3, F4 C4 B4 4, F5 C5 B5 5)
+    (select7; 7; F0 C0 B0 0, F1 C1 B1 1, F2 C2 B2 2, F3 C3 B3 3, F4 C4 B4 4, F5 C5 B5 5, F6 C6 B6 6)
+    (select8; 8; F0 C0 B0 0, F1 C1 B1 1, F2 C2 B2 2, F3 C3 B3 3, F4 C4 B4 4, F5 C5 B5 5, F6 C6 B6 6, F7 C7 B7 7)
 }

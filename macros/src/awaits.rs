@@ -39,6 +39,20 @@ pub fn tokens_await(tokens: &TokenStream) -> bool {
     false
 }
 
+/// `async_stream`'s `stream!` and `try_stream!` (bare or by that crate's path): its body is an
+/// `async move` block of its own (`AsyncStream::new(rx, async move { .. })`), whose `.await`s
+/// and `yield`s suspend the stream, not the function. Read as such a block by the lowering
+/// (`walk`); a macro of another crate by that name whose `.await` belongs to the function
+/// would leave that `.await` in the resume function, where rustc refuses it (E0728).
+pub fn is_stream_macro(mac: &syn::Macro) -> bool {
+    let segments: Vec<String> = mac.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    match segments.as_slice() {
+        [name] => name == "stream" || name == "try_stream",
+        [krate, name] => krate == "async_stream" && (name == "stream" || name == "try_stream"),
+        _ => false,
+    }
+}
+
 struct Finder {
     found: bool,
 }
@@ -51,6 +65,10 @@ impl<'ast> Visit<'ast> for Finder {
     fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
     fn visit_item(&mut self, _: &'ast syn::Item) {}
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        // A stream's `.await`s are its own, as an async block's are.
+        if is_stream_macro(mac) {
+            return;
+        }
         // `join!`/`select!` await inside their own expansion.
         let polls_futures = mac.path.segments.last().is_some_and(|segment| {
             matches!(segment.ident.to_string().as_str(), "select" | "join" | "try_join" | "select_biased")

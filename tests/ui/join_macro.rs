@@ -1,4 +1,5 @@
-// Any macro named `join!`/`select!` polls its futures in turn inside one state.
+// A bare `join!` is taken to be tokio's and checked by a call with `biased;`: a macro of the
+// user's own by that name rejects it at its name.
 macro_rules! join {
     ($a:expr, $b:expr) => {
         ($a.await, $b.await)

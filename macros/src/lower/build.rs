@@ -38,6 +38,8 @@ pub struct Builder {
     /// The recursive calls lowered through `Recursion`, as `(callee, argument count)`.
     pub(super) recursive_calls: Vec<(syn::Expr, usize)>,
     expr_macros: Vec<String>,
+    /// See [`Body::hoisted`].
+    pub(super) hoisted: Vec<proc_macro2::TokenStream>,
     /// The `format!` being lowered was put in its own `let` already (see `split_macro`).
     pub(super) format_scoped: bool,
     /// The expression being lowered is evaluated before a later `.await` of its statement (an
@@ -58,6 +60,7 @@ pub fn build(function: &AsyncFn, signature: &Signature) -> syn::Result<Body> {
         recursive_name: crate::recursion::recursive_name(function).cloned(),
         recursive_calls: Vec::new(),
         expr_macros: Vec::new(),
+        hoisted: Vec::new(),
         format_scoped: false,
         held_across: false,
     };
@@ -107,6 +110,7 @@ pub fn build(function: &AsyncFn, signature: &Signature) -> syn::Result<Body> {
         block: body,
         recursive_calls: builder.recursive_calls,
         expr_macros: builder.expr_macros,
+        hoisted: builder.hoisted,
     })
 }
 

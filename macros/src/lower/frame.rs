@@ -235,6 +235,7 @@ pub fn emit_future(function: &AsyncFn, signature: &Signature, body: &Body, facts
         Site::Block { native, .. } => native,
     };
     let function_items = &function.items;
+    let hoisted = &body.hoisted;
     let recursion_checks = body.recursive_calls.iter().map(|(callee, arity)| {
         let diverging = (0..*arity).map(|_| quote!(loop {}));
         let span = callee.span();
@@ -262,6 +263,7 @@ pub fn emit_future(function: &AsyncFn, signature: &Signature, body: &Body, facts
             let __future = ::unasync::__private::Machine::#constructor(#initial_frame, move |__frame, __state, __cx| {
                 #first_return
                 use ::unasync::__private::prelude::*;
+                #(#hoisted)*
                 #resume: loop {
                     match unsafe { &mut *__state } {
                         #(#arms)*

@@ -27,6 +27,9 @@ pub struct Body {
     /// The `macro_rules!` of the body whose every fragment is an `$e:expr`: an invocation's
     /// tokens are expressions.
     pub expr_macros: Vec<String>,
+    /// Statements the resume function runs first on every poll (`let __check0 = |..| ..;`):
+    /// what the code needs one type of, however often the emission writes the code that uses it.
+    pub hoisted: Vec<proc_macro2::TokenStream>,
 }
 
 pub struct Local {

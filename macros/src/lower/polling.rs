@@ -9,13 +9,14 @@
 //! let (a, b) = tokio::join!(f(&x), g());
 //! tokio::select! { biased; Some(v) = rx.recv(), if open => handle(v).await, else => 0 }
 //! ```
-//! Output (then lowered as any `.await` and `match`):
+//! Output (then lowered as any `.await` and `match`; `__check0` bound first in the resume function,
+//! `let __check0 = |__out: &_| match __out { Some(v) => true, _ => false };`):
 //! ```text
 //! let (a, b) = { let (__future0, __future1) = (maybe_done(f(&x)), maybe_done(g())); join((__future0, __future1), false).await };
 //! match {
 //!     let __disabled0: bool = !(open);
 //!     let __futures = (rx.recv(),);
-//!     select1([__disabled0], __futures, (|__out| match __out { Some(v) => true, _ => false },), true, tokio::macros::support::thread_rng_n, ..).await
+//!     select1([__disabled0], __futures, (__check0,), true, tokio::macros::support::thread_rng_n, ..).await
 //! } {
 //!     Selected::B0(Some(v)) => handle(v).await,
 //!     Selected::Else => 0,
@@ -24,8 +25,8 @@
 //! ```
 //! As in tokio's expansion: the preconditions are evaluated first, then every future (in a `let`
 //! of their own, whose temporaries end there); the branch's pattern, without `ref` and `mut`,
-//! tests a reference to a completed branch's value (a function pointer, one type wherever the
-//! machine writes it); the winning value is matched against the written
+//! tests a reference to a completed branch's value (a closure bound once at the top of the resume
+//! function, one type wherever the machine writes the `select!`); the winning value is matched against the written
 //! pattern once the futures are dropped, so what it leaves unbound is dropped after the handler.
 
 use proc_macro2::{Span, TokenStream};
@@ -37,21 +38,48 @@ use syn::{Error, Expr, Pat, Token};
 /// The branches the runtime's `Selected` has variants for (`B0..B7`).
 const MAX_BRANCHES: usize = 8;
 
-/// Whether this is `tokio::join!`, `tokio::try_join!` or `tokio::select!`, named by its path: a
-/// bare `select!` may be another macro (`futures::select!` polls fused futures in place).
+/// Whether this is `tokio::join!`, `tokio::try_join!` or `tokio::select!`: named by its path,
+/// or bare (`use tokio::select;`), which [`tokio_guard`] checks at compile time.
 pub fn polls_futures(mac: &syn::Macro) -> bool {
     let segments: Vec<String> = mac.path.segments.iter().map(|s| s.ident.to_string()).collect();
     match segments.as_slice() {
+        [name] => mac.path.leading_colon.is_none() && matches!(name.as_str(), "join" | "try_join" | "select"),
         [.., krate, name] => krate == "tokio" && matches!(name.as_str(), "join" | "try_join" | "select"),
         _ => false,
     }
 }
 
+/// For a bare `select!`, `join!` or `try_join!`, a statement that compiles only if the name is
+/// tokio's macro: it is invoked, in an `async` block that is never polled, with `biased;`, which
+/// tokio's accepts and `futures::select!`, `futures::join!` and `futures::try_join!` refuse
+/// (`futures` has `select_biased!` instead). Nothing for a macro named by its path.
+fn tokio_guard(mac: &syn::Macro) -> TokenStream {
+    if mac.path.segments.len() > 1 {
+        return TokenStream::new();
+    }
+    let path = &mac.path;
+    let name = path.segments[0].ident.to_string();
+    let span = Span::mixed_site();
+    // Another macro's error at `biased;` points at the user's macro name.
+    let at = path.segments[0].ident.span();
+    let biased = quote_spanned!(at=> biased;);
+    let invocation = if name == "select" {
+        quote_spanned!(span=> #path! { #biased _ = ::core::future::pending::<()>() => {} })
+    } else {
+        quote_spanned!(span=> #path!(#biased ::core::future::ready::<::core::result::Result<(), ()>>(::core::result::Result::Ok(()))))
+    };
+    quote_spanned! {span=>
+        #[allow(clippy::let_underscore_future)]
+        let _ = async { #invocation };
+    }
+}
+
 /// The macro as an expression the lowering handles (see the module doc).
-pub fn lower(mac: &syn::ExprMacro) -> syn::Result<Expr> {
+/// `hoisted` receives `select!`'s pattern checks (see [`select`]).
+pub fn lower(mac: &syn::ExprMacro, hoisted: &mut Vec<TokenStream>) -> syn::Result<Expr> {
     let name = mac.mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
     if name == "select" {
-        return select(mac);
+        return select(mac, hoisted);
     }
     let Joined { biased, futures } = mac.mac.parse_body()?;
     if futures.is_empty() || futures.len() > MAX_BRANCHES {
@@ -61,8 +89,10 @@ pub fn lower(mac: &syn::ExprMacro) -> syn::Result<Expr> {
     let names: Vec<syn::Ident> = (0..futures.len()).map(|k| format_ident!("__future{}", k, span = Span::mixed_site())).collect();
     let constructor = format_ident!("{}", name, span = span);
     let biased = biased.is_some();
+    let guard = tokio_guard(&mac.mac);
     Ok(syn::parse_quote_spanned! {span=>
         {
+            #guard
             let (#(#names,)*) = (#(::unasync::__private::maybe_done(#futures),)*);
             ::unasync::__private::#constructor((#(#names,)*), #biased).await
         }
@@ -186,7 +216,10 @@ fn handler(input: ParseStream) -> syn::Result<Expr> {
     Ok(handler)
 }
 
-fn select(mac: &syn::ExprMacro) -> syn::Result<Expr> {
+/// Each branch's pattern check is a closure bound once at the top of the resume function
+/// (`hoisted`): zero-sized, and one type wherever the emission writes the `select!` (a loop's
+/// first iteration and the next ones), so the awaitee has one type.
+fn select(mac: &syn::ExprMacro, hoisted: &mut Vec<TokenStream>) -> syn::Result<Expr> {
     let Select { biased, branches, otherwise } = mac.mac.parse_body().map_err(|e| {
         Error::new(e.span(), format!("unasync reads `select!` as tokio's (`biased;`, `pattern = future, if precondition => handler`, `else => handler`): {e}"))
     })?;
@@ -201,10 +234,12 @@ fn select(mac: &syn::ExprMacro) -> syn::Result<Expr> {
     let krate = krate(&mac.mac.path);
     let out = syn::Ident::new("__out", Span::mixed_site());
     let futures = syn::Ident::new("__futures", Span::mixed_site());
+    let checks_name = syn::Ident::new("__checks", Span::mixed_site());
     let constructor = format_ident!("select{}", branches.len(), span = span);
     let mut preconditions = Vec::new();
     let mut disabled = Vec::new();
     let mut checks = Vec::new();
+    let mut pointers = false;
     let mut arms = Vec::new();
     for (k, Branch { pat, precondition, handler, .. }) in branches.iter().enumerate() {
         match precondition {
@@ -219,7 +254,17 @@ fn select(mac: &syn::ExprMacro) -> syn::Result<Expr> {
         let mut test = pat.clone();
         only_test(&mut test);
         // A `match`, not `matches!`: the lowering sees the pattern's bindings as bindings.
-        checks.push(quote_spanned!(span=> |#out| match #out { #test => true, _ => false }));
+        if inferable(&test) {
+            let check = format_ident!("__check{}", hoisted.len(), span = Span::mixed_site());
+            hoisted.push(quote_spanned!(span=> let #check = |#out: &_| match #out { #test => true, _ => false };));
+            checks.push(quote!(#check));
+        } else {
+            pointers = true;
+            // A slice pattern needs its value's type where the closure is written: a function
+            // pointer typed by the branch's future (8 bytes).
+            let index = syn::Index::from(k);
+            checks.push(quote_spanned!(span=> #private::check_pointer(&#futures.#index, |#out| match #out { #test => true, _ => false })));
+        }
         let variant = format_ident!("B{}", k, span = span);
         arms.push(quote!(#private::Selected::#variant(#pat) => #handler,));
     }
@@ -227,18 +272,27 @@ fn select(mac: &syn::ExprMacro) -> syn::Result<Expr> {
         Some((_, handler)) => quote!(#handler),
         None => quote!(::core::panic!("all branches are disabled and there is no else branch")),
     };
+    // A function pointer typed by a future is made before the futures move into the `select!`.
+    let (checks_let, checks_arg) = if pointers {
+        (quote!(let #checks_name = (#(#checks,)*);), quote!(#checks_name))
+    } else {
+        (quote!(), quote!((#(#checks,)*)))
+    };
     let values = branches.iter().map(|b| &b.future);
     let biased = biased.is_some();
     // The value is matched as a temporary of the `match`, as tokio's `output` is: a binding by
     // `ref` and one by value in the same pattern, or `x @ Some(_)`, are plain Rust.
+    let guard = tokio_guard(&mac.mac);
     Ok(syn::parse_quote_spanned! {span=>
         match {
+            #guard
             #(#preconditions)*
             let #futures = (#(#values,)*);
+            #checks_let
             #private::#constructor(
                 [#(#disabled),*],
                 #futures,
-                (#(#checks,)*),
+                #checks_arg,
                 #biased,
                 #krate::macros::support::thread_rng_n,
                 #krate::macros::support::poll_budget_available,
@@ -252,12 +306,32 @@ fn select(mac: &syn::ExprMacro) -> syn::Result<Expr> {
     })
 }
 
-/// The path of the crate that exports the macro (`tokio`, `::tokio`).
+/// The path of the crate that exports the macro (`tokio`, `::tokio`; `::tokio` for a bare name).
 fn krate(path: &syn::Path) -> TokenStream {
+    if path.segments.len() == 1 {
+        return quote_spanned!(path.span()=> ::tokio);
+    }
     let mut krate = path.clone();
     krate.segments.pop();
     krate.segments.pop_punct();
     quote!(#krate)
+}
+
+/// Whether rustc can check the pattern against a value whose type it infers later: not a slice
+/// pattern (nor a macro), which needs the type where it is written.
+fn inferable(pat: &Pat) -> bool {
+    match pat {
+        Pat::Slice(_) | Pat::Macro(_) | Pat::Verbatim(_) => false,
+        Pat::Ident(ident) => ident.subpat.as_ref().is_none_or(|(_, sub)| inferable(sub)),
+        Pat::Or(or) => or.cases.iter().all(inferable),
+        Pat::Paren(paren) => inferable(&paren.pat),
+        Pat::Reference(reference) => inferable(&reference.pat),
+        Pat::Struct(s) => s.fields.iter().all(|field| inferable(&field.pat)),
+        Pat::Tuple(tuple) => tuple.elems.iter().all(inferable),
+        Pat::TupleStruct(tuple) => tuple.elems.iter().all(inferable),
+        Pat::Type(ty) => inferable(&ty.pat),
+        _ => true,
+    }
 }
 
 /// The pattern as tokio's `select_priv_clean_pattern!` makes it, to test a reference to the

@@ -384,7 +384,8 @@ impl Builder {
     fn split_macro(&mut self, mac: &syn::ExprMacro) -> syn::Result<Expr> {
         let name = mac.mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
         if super::polling::polls_futures(&mac.mac) {
-            return self.expr(&super::polling::lower(mac)?);
+            let lowered = super::polling::lower(mac, &mut self.hoisted)?;
+            return self.expr(&lowered);
         }
         if name == "matches" {
             return self.expr(&matches_as_match(mac)?);

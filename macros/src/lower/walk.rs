@@ -230,8 +230,11 @@ const OWNED_RESULT_METHODS: &[&str] = &[
     "min", "max", "as_secs", "as_millis", "elapsed", "now", "parse", "is_ascii", "touch", "name_len",
 ];
 
+/// Also the `*_owned` methods: tokio's `acquire_owned`, `lock_owned`, `read_owned`,
+/// `write_owned` (and their `try_`/`_many_` forms) take `self: Arc<Self>`
+/// (`self.sem.clone().acquire_owned().await`); `to_owned` borrows.
 pub fn is_consuming_method(name: &str) -> bool {
-    name.starts_with("into_") || CONSUMING_METHODS.contains(&name)
+    name.starts_with("into_") || (name.ends_with("_owned") && name != "to_owned") || CONSUMING_METHODS.contains(&name)
 }
 
 pub fn has_owned_result(name: &str) -> bool {
@@ -379,8 +382,10 @@ impl<'r, H: Handler> Walk<'r, H> {
             Expr::Call(call) => {
                 // Calling a closure held in a local borrows it (`Fn`, `FnMut`).
                 self.expr(&mut call.func, Ctx::Mut);
-                // An `Iterator::next` item borrows nothing from the `&mut` the call takes.
-                let owned = path_ends_with(&call.func, &["Iterator", "next"]);
+                // An `Iterator::next` item borrows nothing from the `&mut` the call takes, nor
+                // does the runtime's `check_pointer` (a function pointer) from the futures of
+                // the `select!` it types (see `polling::select`).
+                let owned = path_ends_with(&call.func, &["Iterator", "next"]) || path_ends_with(&call.func, &["__private", "check_pointer"]);
                 for arg in &mut call.args {
                     if owned {
                         self.owned(|w| w.expr(arg, Ctx::Value));
@@ -632,6 +637,23 @@ impl<'r, H: Handler> Walk<'r, H> {
                 }
                 if let Some(rest) = &mut literal.rest {
                     self.expr(rest, Ctx::Borrow);
+                }
+            }
+            Expr::Macro(mac) if crate::awaits::is_stream_macro(&mac.mac) => {
+                // Read as the `async move` block it makes (see `is_stream_macro`).
+                if let Ok(stmts) = mac.mac.parse_body_with(syn::Block::parse_within) {
+                    let mut block = syn::Block { brace_token: Default::default(), stmts };
+                    self.capture(true, Vec::new(), |w| w.block(&mut block));
+                    let stmts = &block.stmts;
+                    mac.mac.tokens = quote::quote!(#(#stmts)*);
+                    self.wrap_closure(expr);
+                } else {
+                    self.mac(&mut mac.mac);
+                }
+            }
+            Expr::Yield(value) => {
+                if let Some(value) = &mut value.expr {
+                    self.expr(value, Ctx::Value);
                 }
             }
             Expr::Macro(mac) => self.mac(&mut mac.mac),
