@@ -226,7 +226,8 @@ pub struct Select<Futures, Checks, Rng, Budget> {
 }
 
 /// A `select!` branch's pattern check as a function pointer, its argument typed by the branch's
-/// future: for a pattern rustc must see the type of where it is written (a slice pattern).
+/// future: for a pattern that types the value (`Some(v)`), which rustc must see the type of where
+/// the closure is written.
 #[inline(always)]
 pub fn check_pointer<F: IntoFuture>(_: &F, check: fn(&F::Output) -> bool) -> fn(&F::Output) -> bool {
     check

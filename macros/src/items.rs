@@ -22,7 +22,8 @@ use syn::{Error, Item, Stmt};
 
 /// Takes the items out of `block`, in order.
 pub fn hoist(block: &mut syn::Block) -> syn::Result<Vec<Item>> {
-    let mut hoister = Hoister { items: Vec::new() };
+    let whole = mentions(quote::ToTokens::to_token_stream(&*block));
+    let mut hoister = Hoister { items: Vec::new(), depth: 0, whole, outside: None };
     hoister.visit_block_mut(block);
     // Two items of one name, in different blocks of the body, would collide at the top.
     let mut seen: BTreeMap<String, &Item> = BTreeMap::new();
@@ -35,6 +36,14 @@ pub fn hoist(block: &mut syn::Block) -> syn::Result<Vec<Item>> {
                 format!("unasync moves the items of an `async fn` body to one scope, where two named `{name}` would collide; rename one"),
             ));
         }
+    }
+    // At the top, an item of an inner block would also be what the code outside that block
+    // names so, where natively the name means something else (an outer item, a binding).
+    if let Some(name) = hoister.outside {
+        return Err(Error::new(
+            name.span(),
+            format!("unasync moves the items of an `async fn` body to its top, where `{name}`, declared in an inner block, would also be what the code outside that block names `{name}`; rename it, or declare it at the top of the body"),
+        ));
     }
     Ok(hoister.items)
 }
@@ -96,20 +105,38 @@ pub fn check_parameters(sig: &syn::Signature, items: &[Item]) -> syn::Result<()>
 
 struct Hoister {
     items: Vec<Item>,
+    /// 0 in the body's own block.
+    depth: usize,
+    /// How often the body names each identifier.
+    whole: BTreeMap<String, usize>,
+    /// An item of an inner block that the body names outside that block.
+    outside: Option<syn::Ident>,
 }
 
 impl VisitMut for Hoister {
     fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        let inside = if self.depth > 0 { mentions(quote::ToTokens::to_token_stream(&*block)) } else { BTreeMap::new() };
+        self.depth += 1;
         let stmts = std::mem::take(&mut block.stmts);
         for stmt in stmts {
             match stmt {
-                Stmt::Item(item) if !is_macro_rules(&item) => self.items.push(item),
+                Stmt::Item(item) if !is_macro_rules(&item) => {
+                    if self.depth > 1
+                        && self.outside.is_none()
+                        && let Some(name) = item_name(&item)
+                        && self.whole.get(&name.to_string()) > inside.get(&name.to_string())
+                    {
+                        self.outside = Some(name.clone());
+                    }
+                    self.items.push(item);
+                }
                 mut other => {
                     self.visit_stmt_mut(&mut other);
                     block.stmts.push(other);
                 }
             }
         }
+        self.depth -= 1;
     }
 
     // An item's own body is emitted once, with the item.
@@ -134,4 +161,20 @@ fn item_name(item: &Item) -> Option<&syn::Ident> {
         Item::Union(i) => Some(&i.ident),
         _ => None,
     }
+}
+
+/// How often each identifier occurs in `tokens`, macro arguments included.
+fn mentions(tokens: proc_macro2::TokenStream) -> BTreeMap<String, usize> {
+    fn count(tokens: proc_macro2::TokenStream, into: &mut BTreeMap<String, usize>) {
+        for token in tokens {
+            match token {
+                proc_macro2::TokenTree::Ident(ident) => *into.entry(ident.to_string()).or_default() += 1,
+                proc_macro2::TokenTree::Group(group) => count(group.stream(), into),
+                _ => {}
+            }
+        }
+    }
+    let mut into = BTreeMap::new();
+    count(tokens, &mut into);
+    into
 }

@@ -7,26 +7,29 @@
 //! Input:
 //! ```text
 //! let (a, b) = tokio::join!(f(&x), g());
-//! tokio::select! { biased; Some(v) = rx.recv(), if open => handle(v).await, else => 0 }
+//! tokio::select! { biased; Some(v) = rx.recv(), if open => handle(v).await, n = tick() => n }
 //! ```
 //! Output (then lowered as any `.await` and `match`; `__check0` bound first in the resume function,
-//! `let __check0 = |__out: &_| match __out { Some(v) => true, _ => false };`):
+//! `let __check0 = |__out: &_| match __out { n => true, _ => false };`):
 //! ```text
 //! let (a, b) = { let (__future0, __future1) = (maybe_done(f(&x)), maybe_done(g())); join((__future0, __future1), false).await };
 //! match {
 //!     let __disabled0: bool = !(open);
-//!     let __futures = (rx.recv(),);
-//!     select1([__disabled0], __futures, (__check0,), true, tokio::macros::support::thread_rng_n, ..).await
+//!     let __futures = (rx.recv(), tick());
+//!     let __checks = (check_pointer(&__futures.0, |__out| match __out { Some(v) => true, _ => false }), __check0);
+//!     select2([__disabled0, false], __futures, __checks, true, tokio::macros::support::thread_rng_n, ..).await
 //! } {
 //!     Selected::B0(Some(v)) => handle(v).await,
-//!     Selected::Else => 0,
+//!     Selected::B1(n) => n,
+//!     Selected::Else => panic!("all branches are disabled and there is no else branch"),
 //!     _ => unreachable!(),
 //! }
 //! ```
 //! As in tokio's expansion: the preconditions are evaluated first, then every future (in a `let`
 //! of their own, whose temporaries end there); the branch's pattern, without `ref` and `mut`,
 //! tests a reference to a completed branch's value (a closure bound once at the top of the resume
-//! function, one type wherever the machine writes the `select!`); the winning value is matched against the written
+//! function where the pattern is a binding or `_`, a function pointer typed by the future
+//! otherwise: one type wherever the machine writes the `select!`); the winning value is matched against the written
 //! pattern once the futures are dropped, so what it leaves unbound is dropped after the handler.
 
 use proc_macro2::{Span, TokenStream};
@@ -216,13 +219,21 @@ fn handler(input: ParseStream) -> syn::Result<Expr> {
     Ok(handler)
 }
 
-/// Each branch's pattern check is a closure bound once at the top of the resume function
-/// (`hoisted`): zero-sized, and one type wherever the emission writes the `select!` (a loop's
-/// first iteration and the next ones), so the awaitee has one type.
+/// A branch's pattern check is a closure bound once at the top of the resume function (`hoisted`)
+/// where the pattern is a binding or `_`: zero-sized, and one type wherever the emission writes the
+/// `select!` (a loop's first iteration and the next ones), so the awaitee has one type. Other
+/// patterns are checked by function pointers typed by their future.
 fn select(mac: &syn::ExprMacro, hoisted: &mut Vec<TokenStream>) -> syn::Result<Expr> {
     let Select { biased, branches, otherwise } = mac.mac.parse_body().map_err(|e| {
         Error::new(e.span(), format!("unasync reads `select!` as tokio's (`biased;`, `pattern = future, if precondition => handler`, `else => handler`): {e}"))
     })?;
+    let handlers = branches.iter().map(|b| &b.handler).chain(otherwise.as_ref().map(|(_, h)| h));
+    if let Some(item) = handlers.filter_map(item_in).next() {
+        return Err(Error::new(
+            item,
+            "unasync lowers `select!`'s handlers as the body's own code, after the body's items were moved to its top, and cannot move this one from inside the macro; declare it at the top of the body",
+        ));
+    }
     if branches.is_empty() || branches.len() > MAX_BRANCHES {
         return Err(Error::new_spanned(
             &mac.mac,
@@ -254,14 +265,14 @@ fn select(mac: &syn::ExprMacro, hoisted: &mut Vec<TokenStream>) -> syn::Result<E
         let mut test = pat.clone();
         only_test(&mut test);
         // A `match`, not `matches!`: the lowering sees the pattern's bindings as bindings.
-        if inferable(&test) {
+        if untyped(&test) {
             let check = format_ident!("__check{}", hoisted.len(), span = Span::mixed_site());
             hoisted.push(quote_spanned!(span=> let #check = |#out: &_| match #out { #test => true, _ => false };));
             checks.push(quote!(#check));
         } else {
             pointers = true;
-            // A slice pattern needs its value's type where the closure is written: a function
-            // pointer typed by the branch's future (8 bytes).
+            // A pattern that types its value needs that type where the closure is written: a
+            // function pointer typed by the branch's future (8 bytes).
             let index = syn::Index::from(k);
             checks.push(quote_spanned!(span=> #private::check_pointer(&#futures.#index, |#out| match #out { #test => true, _ => false })));
         }
@@ -317,20 +328,35 @@ fn krate(path: &syn::Path) -> TokenStream {
     quote!(#krate)
 }
 
-/// Whether rustc can check the pattern against a value whose type it infers later: not a slice
-/// pattern (nor a macro), which needs the type where it is written.
-fn inferable(pat: &Pat) -> bool {
+/// Where an item is declared in `expr` (`const K: u32 = 4;` in a handler's block).
+fn item_in(expr: &Expr) -> Option<Span> {
+    struct Find(Option<Span>);
+    impl<'ast> syn::visit::Visit<'ast> for Find {
+        fn visit_item(&mut self, item: &'ast syn::Item) {
+            let macro_rules = matches!(item, syn::Item::Macro(m) if m.mac.path.is_ident("macro_rules"));
+            if self.0.is_none() && !macro_rules {
+                self.0 = Some(item.span());
+            }
+        }
+    }
+    let mut find = Find(None);
+    syn::visit::Visit::visit_expr(&mut find, expr);
+    find.0
+}
+
+/// Whether the pattern says nothing of its value's type (a binding, `_`): its check, a closure
+/// written before the value's type is known, then takes that type from its use. Any other pattern
+/// would type the closure's argument itself, wrongly for an output that is a reference (`Some(v)`
+/// matching a `&Option<u32>` through default binding modes).
+fn untyped(pat: &Pat) -> bool {
     match pat {
-        Pat::Slice(_) | Pat::Macro(_) | Pat::Verbatim(_) => false,
-        Pat::Ident(ident) => ident.subpat.as_ref().is_none_or(|(_, sub)| inferable(sub)),
-        Pat::Or(or) => or.cases.iter().all(inferable),
-        Pat::Paren(paren) => inferable(&paren.pat),
-        Pat::Reference(reference) => inferable(&reference.pat),
-        Pat::Struct(s) => s.fields.iter().all(|field| inferable(&field.pat)),
-        Pat::Tuple(tuple) => tuple.elems.iter().all(inferable),
-        Pat::TupleStruct(tuple) => tuple.elems.iter().all(inferable),
-        Pat::Type(ty) => inferable(&ty.pat),
-        _ => true,
+        Pat::Wild(_) => true,
+        // A capitalised name is a unit variant or a constant (`None`), as rustc resolves it.
+        Pat::Ident(ident) => {
+            ident.subpat.is_none() && ident.ident.to_string().trim_start_matches("r#").starts_with(|c: char| c.is_lowercase() || c == '_')
+        }
+        Pat::Paren(paren) => untyped(&paren.pat),
+        _ => false,
     }
 }
 

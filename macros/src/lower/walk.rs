@@ -132,7 +132,7 @@ fn is_view_method(name: &str) -> bool {
 /// pointer built for a `self: Box<Self>`-style method (`Arc::new(x).m()`), not a raw pointer
 /// (`Copy`, nothing to keep: `v.as_ptr().add(1)`).
 pub fn is_kept_receiver(receiver: &Expr, method: &str) -> bool {
-    if is_consuming_method(method) || is_place_expr(receiver) || matches!(receiver, Expr::Lit(_)) {
+    if consumes_temporary(method) || is_place_expr(receiver) || matches!(receiver, Expr::Lit(_)) {
         return false;
     }
     match receiver {
@@ -230,11 +230,17 @@ const OWNED_RESULT_METHODS: &[&str] = &[
     "min", "max", "as_secs", "as_millis", "elapsed", "now", "parse", "is_ascii", "touch", "name_len",
 ];
 
-/// Also the `*_owned` methods: tokio's `acquire_owned`, `lock_owned`, `read_owned`,
-/// `write_owned` (and their `try_`/`_many_` forms) take `self: Arc<Self>`
-/// (`self.sem.clone().acquire_owned().await`); `to_owned` borrows.
 pub fn is_consuming_method(name: &str) -> bool {
-    name.starts_with("into_") || (name.ends_with("_owned") && name != "to_owned") || CONSUMING_METHODS.contains(&name)
+    name.starts_with("into_") || CONSUMING_METHODS.contains(&name)
+}
+
+/// tokio's `*_owned` methods (`acquire_owned`, `lock_owned`, `read_owned`, `write_owned` and their
+/// `try_`/`_many_` forms) take `self: Arc<Self>`: on a temporary receiver
+/// (`self.sem.clone().acquire_owned().await`), taken to move it (where the method borrows after
+/// all, rustc says E0716 at the temporary). Not on a local: bb8's `Pool::get_owned(&self)`
+/// borrows, and a local taken as moved would be dropped early, silently.
+fn consumes_temporary(name: &str) -> bool {
+    is_consuming_method(name) || (name.ends_with("_owned") && name != "to_owned")
 }
 
 pub fn has_owned_result(name: &str) -> bool {
