@@ -1,5 +1,5 @@
 //! Composition with attributes that rewrite an `async fn` themselves: `#[tokio::main]`,
-//! `#[tokio::test]`, `#[tracing::instrument]` and `#[async_trait]`.
+//! `#[tokio::test]`, `#[tracing::instrument]`, `#[async_trait]` and `#[embassy_executor::task]`.
 //!
 //! Outer attributes expand first, so whichever of them is above `#[unasync::desugar]` rewrites the
 //! function before it. tokio and tracing need to see the `async fn` (tokio refuses a plain `fn`,
@@ -12,6 +12,9 @@
 //! `Box::pin(async move { .. })`. That block, and tracing's `async move { user }`, are lowered in
 //! place (see [`crate::inplace`]): the machine takes the variables the block captures, as the
 //! block does, so methods, generics and arguments of any type work.
+//!
+//! `#[embassy_executor::task]` keeps the user's `async fn`, attributes and all, inside the function
+//! that makes the future; its spawner, which also gets the attributes, is left as it is.
 //!
 //! tokio's block is `async { user }`, which borrows the arguments: it is replaced with a call of
 //! a desugared inner `async fn` holding that body. The inner function takes the arguments by
@@ -62,6 +65,9 @@ pub fn expand(args: &TokenStream, item: &TokenStream) -> Option<syn::Result<Toke
     {
         async_trait_block(&mut function.block)?;
         return Some(each_cfg(item, lower_async_trait_block));
+    }
+    if is_embassy_spawner(&function.sig) {
+        return Some(Ok(quote!(#function)));
     }
     let user = take_tokio_user_block(&mut function.block, call)?;
     Some(replace_with_inner_fn(
@@ -161,6 +167,20 @@ fn take_tokio_user_block(block: &mut Block, call: Expr) -> Option<Block> {
         return None;
     }
     take_block(&mut init.expr, call)
+}
+
+// Input (embassy-executor-macros 0.8, `#[embassy_executor::task]` above `#[unasync::desugar]`):
+//     #[doc(hidden)] fn __f_task(n: u32) -> impl Future<Output = ()> {
+//         #[unasync::desugar] async fn __f_task_inner_function(n: u32) { user }
+//         { __f_task_inner_function(n) }
+//     }
+//     #[unasync::desugar] fn f(n: u32) -> Result<SpawnToken<impl Sized>, SpawnError> { <the task pool> }
+// Output: the same. embassy copies the user's attributes onto both functions: the inner `async
+// fn` is desugared as any other, and the spawner, which holds no `async` code, is left as it is.
+/// The spawner `#[embassy_executor::task]` makes, by the `SpawnToken` it returns.
+fn is_embassy_spawner(sig: &Signature) -> bool {
+    let syn::ReturnType::Type(_, output) = &sig.output else { return false };
+    sig.asyncness.is_none() && mentions(&quote!(#output), "SpawnToken")
 }
 
 // Input (tracing-attributes 0.1, an instrumented `async fn`), one of:
