@@ -125,6 +125,29 @@ impl<T, E> TryOutput for Result<T, E> {
     }
 }
 
+/// Polls a `Join`'s futures in tokio's order (from `skip(count)` on, wrapping around), running
+/// `$on_done` with `$future`, its `MaybeDone`, for each one that has completed; evaluates to
+/// whether any is still pending.
+macro_rules! poll_rotated {
+    ($this:ident, $cx:ident, $count:literal, $future:ident => $on_done:block, $($index:tt),+) => {{
+        let skip = $this.skip($count);
+        let mut pending = false;
+        for index in (skip..$count).chain(0..skip) {
+            match index {
+                $($index => {
+                    let $future = &mut $this.futures.$index;
+                    // SAFETY: the futures are never moved out of the pinned `Join`.
+                    if !unsafe { Pin::new_unchecked(&mut *$future) }.poll_done($cx) {
+                        pending = true;
+                    } else $on_done
+                })+
+                _ => unreachable!(),
+            }
+        }
+        pending
+    }};
+}
+
 macro_rules! joins {
     ($( ($count:literal; $($f:ident $index:tt),+) )*) => {$(
         impl<$($f: Future),+> Future for Join<($(MaybeDone<$f>,)+), false> {
@@ -133,16 +156,7 @@ macro_rules! joins {
             fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
                 // SAFETY: the futures are never moved out of the pinned `Join`.
                 let this = unsafe { self.get_unchecked_mut() };
-                let skip = this.skip($count);
-                let mut pending = false;
-                for index in (skip..$count).chain(0..skip) {
-                    match index {
-                        // SAFETY: as above.
-                        $($index => pending |= !unsafe { Pin::new_unchecked(&mut this.futures.$index) }.poll_done(cx),)+
-                        _ => unreachable!(),
-                    }
-                }
-                if pending {
+                if poll_rotated!(this, cx, $count, _future => {}, $($index),+) {
                     return Poll::Pending;
                 }
                 Poll::Ready(($(this.futures.$index.take_output().expect("expected completed future"),)+))
@@ -158,23 +172,12 @@ macro_rules! joins {
             fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
                 // SAFETY: the futures are never moved out of the pinned `Join`.
                 let this = unsafe { self.get_unchecked_mut() };
-                let skip = this.skip($count);
-                let mut pending = false;
-                for index in (skip..$count).chain(0..skip) {
-                    match index {
-                        $($index => {
-                            let future = &mut this.futures.$index;
-                            // SAFETY: as above.
-                            if !unsafe { Pin::new_unchecked(&mut *future) }.poll_done(cx) {
-                                pending = true;
-                            } else if future.output_mut().expect("expected completed future").is_err() {
-                                let error = future.take_output().expect("expected completed future").into_result();
-                                return Poll::Ready(Err(error.err().unwrap()));
-                            }
-                        })+
-                        _ => unreachable!(),
+                let pending = poll_rotated!(this, cx, $count, future => {
+                    if future.output_mut().expect("expected completed future").is_err() {
+                        let error = future.take_output().expect("expected completed future").into_result();
+                        return Poll::Ready(Err(error.err().unwrap()));
                     }
-                }
+                }, $($index),+);
                 if pending {
                     return Poll::Pending;
                 }

@@ -1242,7 +1242,6 @@ fn expression_attributes(expr: &syn::Expr) -> &[syn::Attribute] {
     }
 }
 
-
 /// `tokio::pin!(x, y);`, `tokio::pin! { let x = f(); }` and `futures::pin_mut!(x);` (or `pin!`/
 /// `pin_mut!` imported) as statements.
 fn pin_macro(mac: &syn::Macro) -> bool {
