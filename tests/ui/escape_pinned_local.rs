@@ -1,11 +1,12 @@
-// A wrong guess of "movable", through a pinned local: `send` is taken to consume its receiver,
-// but `Channel::send` borrows it, and the pinned future keeps the borrow across the `.await`.
+// A wrong guess of "movable", through a pinned local: `into_sent` is taken to consume its
+// receiver (the `into_` convention), but `Channel::into_sent` borrows it, and the pinned future
+// keeps the borrow across the `.await`.
 use std::pin::pin;
 
 struct Channel(u32);
 
 impl Channel {
-    async fn send(&self) -> u32 {
+    async fn into_sent(&self) -> u32 {
         self.0
     }
 }
@@ -14,7 +15,7 @@ async fn tick() {}
 
 #[unasync::desugar]
 async fn f(channel: Channel) -> u32 {
-    let sending = pin!(channel.send());
+    let sending = pin!(channel.into_sent());
     tick().await;
     sending.await
 }

@@ -85,6 +85,9 @@ pub fn build(function: &AsyncFn, signature: &Signature) -> syn::Result<Body> {
         builder.locals[id].trivially_dropped = trivially_dropped;
         builder.locals[id].mutable_reference = mutable_reference;
         builder.locals[id].owning = owning;
+        if ty.is_some_and(walk::is_oneshot_sender) {
+            builder.locals[id].receiver = ReceiverHint::OneshotSender;
+        }
         params.push(id);
         root_locals.push(id);
         stmts.push(Stmt::Param(id));
@@ -224,7 +227,7 @@ impl Builder {
     }
 
     pub(super) fn push_local(&mut self, name: proc_macro2::Ident, kind: LocalKind, mutable: bool) -> LocalId {
-        self.locals.push(Local { name, kind, mutable, by_ref: false, trivially_dropped: false, mutable_reference: false, owning: false, declared: None, pinned_by_user: false, deferred: false });
+        self.locals.push(Local { name, kind, mutable, by_ref: false, trivially_dropped: false, mutable_reference: false, owning: false, declared: None, pinned_by_user: false, deferred: false, receiver: ReceiverHint::None });
         self.locals.len() - 1
     }
 
@@ -297,7 +300,8 @@ impl Builder {
 
     pub(super) fn collect_events(&self, expr: &mut syn::Expr, flows_into: &[LocalId], role: Role) -> Vec<Event> {
         let resolve = |name: &str| self.resolve(name);
-        let mut walk = Walk::new(&resolve, Collect::default(), At::default());
+        let hints: Vec<ReceiverHint> = self.locals.iter().map(|local| local.receiver).collect();
+        let mut walk = Walk::new(&resolve, &hints, Collect::default(), At::default());
         walk.walk(expr, role);
         let mut plain = Plain { expr: syn::Expr::Verbatim(TokenStream::new()), events: walk.into_handler().finish(), role: Role::Value };
         connect_flows(&mut plain, flows_into, self);
@@ -533,6 +537,17 @@ impl Builder {
             local.trivially_dropped |= trivially_dropped;
             local.mutable_reference |= mutable_reference;
             local.owning = owning_type(ty);
+            if walk::is_oneshot_sender(ty) {
+                local.receiver = ReceiverHint::OneshotSender;
+            }
+        }
+        // `let (tx, rx) = oneshot::channel();`, `let g = m.lock().await;`
+        if let (Some(&first), Some(init)) = (bindings.first(), &local.init) {
+            if walk::is_oneshot_channel(&pat, &init.expr) {
+                self.locals[first].receiver = ReceiverHint::OneshotSender;
+            } else if matches!(&pat, Pat::Ident(_)) && walk::makes_guard(&init.expr) {
+                self.locals[first].receiver = ReceiverHint::Guard;
+            }
         }
         // `let m = &mut x;`: a `&mut` without a written type, passed on by value (reborrowed) and
         // used again as one.
@@ -667,8 +682,9 @@ impl Builder {
             // The temporaries of the awaited expression live to the end of the statement, across
             // its suspension (the awaitee may borrow them): hidden locals of the statement.
             None if !expr_awaits(&awaited.base) => {
-                let (base, _) = self.hoist_temporaries_in(&awaited.base)?;
-                Expr::Plain(self.plain(base, &[]))
+                let (mut base, _) = self.hoist_temporaries_in(&awaited.base)?;
+                let events = self.collect_events(&mut base, &[], Role::Awaited);
+                Expr::Plain(Plain { expr: base, events, role: Role::Awaited })
             }
             None => self.held_across(|this| this.expr(&awaited.base))?,
         };

@@ -55,6 +55,23 @@ pub struct Local {
     pub pinned_by_user: bool,
     /// Declared without a value (`let x;`).
     pub deferred: bool,
+    /// What its declaration says of the methods called on it by name.
+    pub receiver: ReceiverHint,
+}
+
+/// What a local's declaration says of the methods called on it, where their names alone would
+/// guess wrong (see `walk::is_consuming_method`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum ReceiverHint {
+    #[default]
+    None,
+    /// A oneshot sender (its type as written names `oneshot::Sender`, or it is the first binding
+    /// of `let (tx, rx) = oneshot::channel();`): its `send` consumes it.
+    OneshotSender,
+    /// A guard (`let g = m.lock().await;`, `c.borrow()`, `l.read().unwrap()`): a method of the
+    /// value behind it, named as consuming (`g.unwrap_or(0)`, `g.map(..)` on a `Copy` `Option`),
+    /// copies that value out through `Deref` and leaves the guard in place.
+    Guard,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -181,6 +198,9 @@ pub enum Role {
     Place,
     /// The place of an assignment (`x` in `x = v`, `x.f` in `x.f += v`).
     Assigned,
+    /// The operand of an `.await`, a value: a method call there may consume a local receiver by
+    /// a name that only does so awaited (see `walk::is_consuming_method`).
+    Awaited,
 }
 
 /// What plain code does, in evaluation order, with its control flow.

@@ -95,7 +95,8 @@ pub fn rewrite(cx: &Context<'_>, plain: &Plain) -> TokenStream {
         count[use_.local] += if use_.flows_into.is_empty() { 1 } else { 2 };
     }
     let once: Vec<bool> = count.iter().map(|&n| n == 1).collect();
-    let mut walk = Walk::new(cx.resolve, Rewrite { cx, once, shadows: Vec::new(), captured: Vec::new() }, At::default());
+    let hints: Vec<super::ir::ReceiverHint> = cx.body.locals.iter().map(|local| local.receiver).collect();
+    let mut walk = Walk::new(cx.resolve, &hints, Rewrite { cx, once, shadows: Vec::new(), captured: Vec::new() }, At::default());
     walk.walk(&mut expr, plain.role);
     let rewrite = walk.into_handler();
     let code = expr.to_token_stream();

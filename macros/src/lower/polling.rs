@@ -86,7 +86,10 @@ pub fn lower(mac: &syn::ExprMacro, hoisted: &mut Vec<TokenStream>) -> syn::Resul
     }
     let Joined { biased, futures } = mac.mac.parse_body()?;
     if futures.is_empty() || futures.len() > MAX_BRANCHES {
-        return Err(Error::new_spanned(&mac.mac, format!("unasync lowers `{name}!` of 1 to {MAX_BRANCHES} futures; this one has {}", futures.len())));
+        return Err(Error::new_spanned(&mac.mac, format!(
+            "unasync lowers `{name}!` of 1 to {MAX_BRANCHES} futures (as many as its runtime polls together), and this one has {}; keep this function native (without `#[unasync::desugar]`)",
+            futures.len()
+        )));
     }
     let span = mac.span();
     let names: Vec<syn::Ident> = (0..futures.len()).map(|k| format_ident!("__future{}", k, span = Span::mixed_site())).collect();
@@ -237,7 +240,10 @@ fn select(mac: &syn::ExprMacro, hoisted: &mut Vec<TokenStream>) -> syn::Result<E
     if branches.is_empty() || branches.len() > MAX_BRANCHES {
         return Err(Error::new_spanned(
             &mac.mac,
-            format!("unasync lowers `select!` with 1 to {MAX_BRANCHES} branches; this one has {}", branches.len()),
+            format!(
+                "unasync lowers `select!` with 1 to {MAX_BRANCHES} branches (its runtime has a variant for each), and this one has {}; keep this function native (without `#[unasync::desugar]`)",
+                branches.len()
+            ),
         ));
     }
     let span = mac.span();

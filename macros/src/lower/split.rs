@@ -543,6 +543,9 @@ pub fn unsupported_macro(mac: &syn::Macro) -> Error {
         "select" | "join" | "try_join" | "select_biased" => format!(
             "unasync lowers `tokio::join!`, `tokio::try_join!` and `tokio::select!`, named by their path, not this `{name}!`: its futures are polled inside its own expansion; name tokio's by its path, or keep this function native"
         ),
+        "stream" | "try_stream" => format!(
+            "unasync lowers `async_stream::{name}!` named by that path or bare (`use async_stream::{name};`), not by another path: its `.await`s are the stream's; name it so, or keep this function native"
+        ),
         _ => format!("unasync does not lower `.await` inside `{name}!` yet; move the `.await` into a `let` before it"),
     };
     Error::new_spanned(mac, message)

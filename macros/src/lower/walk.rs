@@ -23,7 +23,7 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{BinOp, Expr, Pat, Stmt, UnOp};
 
-use super::ir::{LocalId, UseKind};
+use super::ir::{LocalId, ReceiverHint, UseKind};
 
 /// What the walk does at the places the state machine cares about.
 pub trait Handler {
@@ -92,19 +92,80 @@ pub enum Exit<'a> {
     Panic,
 }
 
-/// Method names taken to consume their receiver (`self` by value). A guess from the name: a
-/// wrong guess is a compile error (the local is then moved twice, or used after a move), never a
-/// silent difference, except for a `&self` method of one of these names on a local with a
-/// side-effecting `Drop` that is not used after the next `.await` (dropped there, not later).
+/// Method names taken to consume their receiver (`self` by value), whatever the receiver: the
+/// conversions (`into_*`) and the combinators of `Option`, `Result` and `Iterator`. A guess from
+/// the name: a wrong guess on a local is a compile error where the local is used again (moved
+/// twice, or used after a move), and otherwise a `&self` method of one of these names on a local
+/// with a side-effecting `Drop`, not used after the next `.await`, drops it there, not later (the
+/// README's limits).
 const CONSUMING_METHODS: &[&str] = &[
     "unwrap", "expect", "unwrap_or", "unwrap_or_else", "unwrap_or_default", "unwrap_err", "expect_err",
     "ok", "err", "map", "map_err", "and_then", "or_else", "ok_or", "ok_or_else", "unwrap_unchecked",
-    "collect", "sum", "product", "count", "fold", "for_each", "last", "max", "min", "zip", "chain",
-    "filter", "filter_map", "flat_map", "flatten", "enumerate", "skip", "step_by", "rev", "peekable",
-    "fuse", "inspect", "cloned", "copied", "partition", "reduce", "try_fold", "try_for_each",
-    "join", "send", "json", "text", "bytes", "commit", "rollback", "build", "finish", "wait",
-    "boxed", "unzip", "into_boxed_slice", "into_bytes", "into_string",
+    "collect", "sum", "product", "fold", "for_each", "zip", "chain", "filter", "filter_map", "flat_map",
+    "flatten", "enumerate", "skip", "step_by", "rev", "peekable", "fuse", "inspect", "cloned", "copied",
+    "partition", "reduce", "try_fold", "try_for_each", "boxed", "unzip", "into_boxed_slice", "into_bytes",
+    "into_string",
 ];
+
+/// Names that consume the receiver in one common API and borrow it in another, taken to
+/// consume a temporary receiver only: a local keeps its value (it is borrowed), so where the
+/// method consumed it after all, saving it at a later `.await` is E0382, a compile error, never a
+/// local dropped early. `send` is `oneshot::Sender::send(self)` and reqwest's, but
+/// `mpsc::Sender::send(&self)` in std, tokio, crossbeam and flume (a sender dropped early
+/// disconnects its receivers); `join` is `JoinHandle::join(self)` and `Path::join(&self)`;
+/// `last`, `max`, `min`, `count` are `Iterator`'s and slices' or collections' `&self` methods;
+/// `wait` is `Child::wait(&mut self)` and `Barrier::wait(&self)`; `finish` is `Hasher::finish(&self)`.
+const CONSUMING_TEMPORARY_METHODS: &[&str] = &["send", "join", "last", "max", "min", "count", "wait", "finish"];
+
+/// Names that consume the receiver when the call is the awaited expression itself
+/// (`tx.commit().await`, `resp.json().await`: sqlx's and tokio-postgres's transactions,
+/// reqwest's `Response`), on a local too. A wrong guess there is a compile error (E0597/E0505)
+/// where the awaitee borrows the local, as such a method's future does; a `&self` method of one
+/// of these names whose future borrows nothing of it drops the local at the suspension point
+/// (the README's limits). Elsewhere, as [`CONSUMING_TEMPORARY_METHODS`] (`s.bytes()` is
+/// `str::bytes(&self)`).
+const CONSUMING_AWAITED_METHODS: &[&str] = &["commit", "rollback", "json", "text", "bytes", "build"];
+
+/// A type naming `oneshot::Sender` (tokio's, futures', the `oneshot` crate's).
+pub fn is_oneshot_sender(ty: &syn::Type) -> bool {
+    let syn::Type::Path(path) = ty else { return false };
+    let names: Vec<String> = path.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    matches!(names.as_slice(), [.., module, last] if module == "oneshot" && last == "Sender")
+}
+
+/// `let (tx, rx) = oneshot::channel();` (any path ending so, with or without turbofish).
+pub fn is_oneshot_channel(pat: &Pat, init: &Expr) -> bool {
+    let Pat::Tuple(tuple) = strip_type(pat) else { return false };
+    let Expr::Call(call) = super::strip_parens(init) else { return false };
+    let Expr::Path(func) = &*call.func else { return false };
+    let names: Vec<String> = func.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    tuple.elems.len() == 2
+        && matches!(strip_type(&tuple.elems[0]), Pat::Ident(_))
+        && matches!(names.as_slice(), [.., module, last] if module == "oneshot" && last == "channel")
+}
+
+/// A guard: `x.lock()`, `x.borrow()`, `x.read()`, .. and their `try_`/`blocking_`/`_owned` forms,
+/// awaited, unwrapped or with `?` (see [`ReceiverHint::Guard`]).
+pub fn makes_guard(init: &Expr) -> bool {
+    match super::strip_parens(init) {
+        Expr::Await(awaited) => makes_guard(&awaited.base),
+        Expr::Try(question) => makes_guard(&question.expr),
+        Expr::MethodCall(call) if matches!(call.method.to_string().as_str(), "unwrap" | "expect") => makes_guard(&call.receiver),
+        Expr::MethodCall(call) => {
+            let method = call.method.to_string();
+            let base = method.strip_prefix("try_").or_else(|| method.strip_prefix("blocking_")).unwrap_or(&method);
+            let base = base.strip_suffix("_owned").unwrap_or(base);
+            matches!(base, "lock" | "borrow" | "borrow_mut" | "read" | "write")
+        }
+        _ => false,
+    }
+}
+
+/// Whether `name` is taken to consume a local receiver; `awaited`: the call is the operand of an
+/// `.await`.
+pub fn is_consuming_method(name: &str, awaited: bool) -> bool {
+    name.starts_with("into_") || CONSUMING_METHODS.contains(&name) || (awaited && CONSUMING_AWAITED_METHODS.contains(&name))
+}
 
 /// A method whose result is a raw pointer: `Copy`, nothing of it outlives its use.
 fn is_pointer_method(name: &str) -> bool {
@@ -230,17 +291,15 @@ const OWNED_RESULT_METHODS: &[&str] = &[
     "min", "max", "as_secs", "as_millis", "elapsed", "now", "parse", "is_ascii", "touch", "name_len",
 ];
 
-pub fn is_consuming_method(name: &str) -> bool {
-    name.starts_with("into_") || CONSUMING_METHODS.contains(&name)
-}
-
 /// tokio's `*_owned` methods (`acquire_owned`, `lock_owned`, `read_owned`, `write_owned` and their
 /// `try_`/`_many_` forms) take `self: Arc<Self>`: on a temporary receiver
 /// (`self.sem.clone().acquire_owned().await`), taken to move it (where the method borrows after
 /// all, rustc says E0716 at the temporary). Not on a local: bb8's `Pool::get_owned(&self)`
 /// borrows, and a local taken as moved would be dropped early, silently.
 fn consumes_temporary(name: &str) -> bool {
-    is_consuming_method(name) || (name.ends_with("_owned") && name != "to_owned")
+    is_consuming_method(name, true)
+        || CONSUMING_TEMPORARY_METHODS.contains(&name)
+        || (name.ends_with("_owned") && name != "to_owned")
 }
 
 pub fn has_owned_result(name: &str) -> bool {
@@ -270,11 +329,15 @@ pub struct Walk<'r, H> {
     targets: Vec<(Option<String>, bool)>,
     /// Inside a closure or async block: `return`, `?` and jumps are its own.
     closure_depth: usize,
+    /// Per local, what its declaration says of its methods.
+    hints: &'r [ReceiverHint],
+    /// The expression walked next is the operand of an `.await` (see [`super::ir::Role::Awaited`]).
+    awaited: bool,
 }
 
 impl<'r, H: Handler> Walk<'r, H> {
-    pub fn new(resolve: &'r dyn Fn(&str) -> Option<LocalId>, handler: H, at: At) -> Self {
-        Walk { resolve, handler, inner: Vec::new(), at, targets: Vec::new(), closure_depth: 0 }
+    pub fn new(resolve: &'r dyn Fn(&str) -> Option<LocalId>, hints: &'r [ReceiverHint], handler: H, at: At) -> Self {
+        Walk { resolve, hints, handler, inner: Vec::new(), at, targets: Vec::new(), closure_depth: 0, awaited: false }
     }
 
     pub fn into_handler(self) -> H {
@@ -287,6 +350,10 @@ impl<'r, H: Handler> Walk<'r, H> {
             super::ir::Role::Value => Ctx::Value,
             super::ir::Role::Place => Ctx::Mut,
             super::ir::Role::Assigned => Ctx::Assign,
+            super::ir::Role::Awaited => {
+                self.awaited = true;
+                Ctx::Value
+            }
         };
         self.expr(expr, ctx);
     }
@@ -365,10 +432,17 @@ impl<'r, H: Handler> Walk<'r, H> {
     }
 
     fn expr(&mut self, expr: &mut Expr, ctx: Ctx) {
+        let awaited = std::mem::take(&mut self.awaited);
         match expr {
             Expr::Path(_) => self.path(expr, ctx),
-            Expr::Paren(inner) => self.expr(&mut inner.expr, ctx),
-            Expr::Group(inner) => self.expr(&mut inner.expr, ctx),
+            Expr::Paren(inner) => {
+                self.awaited = awaited;
+                self.expr(&mut inner.expr, ctx)
+            }
+            Expr::Group(inner) => {
+                self.awaited = awaited;
+                self.expr(&mut inner.expr, ctx)
+            }
             Expr::Reference(reference) => {
                 let inner = if reference.mutability.is_some() { Ctx::Mut } else { Ctx::Borrow };
                 let address = std::mem::replace(&mut self.at.address, local_name(super::strip_parens(&reference.expr)).is_some());
@@ -402,7 +476,18 @@ impl<'r, H: Handler> Walk<'r, H> {
             }
             Expr::MethodCall(call) => {
                 let method = call.method.to_string();
-                let receiver = if is_consuming_method(&method) { Ctx::Consume } else { Ctx::Mut };
+                // A hidden temporary of the statement (a receiver the split made a local) is a temporary.
+                let temporary = local_name(&call.receiver).is_some_and(|name| name.starts_with("__temp"));
+                let hint = local_name(&call.receiver)
+                    .and_then(|name| self.resolve(&name))
+                    .and_then(|local| self.hints.get(local).copied())
+                    .unwrap_or_default();
+                let consumes = match hint {
+                    ReceiverHint::Guard => false,
+                    ReceiverHint::OneshotSender if method == "send" => true,
+                    _ => is_consuming_method(&method, awaited) || (temporary && consumes_temporary(&method)),
+                };
+                let receiver = if consumes { Ctx::Consume } else { Ctx::Mut };
                 if has_owned_result(&method) {
                     self.owned(|w| w.expr(&mut call.receiver, receiver));
                 } else {
