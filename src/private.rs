@@ -295,6 +295,19 @@ impl<Output> Future for NotAFuture<Output> {
     }
 }
 
+/// A reference into the frame that a non-`move` `async` block of the body captures
+/// (`Upvar(x.get())`, then `let x = x.into_inner();` first in the block): a value that is not
+/// `Copy`, moved into the block, so that edition 2018, which captures whole variables, captures
+/// the reference and not a borrow of the resume function's local holding it.
+pub struct Upvar<T>(pub T);
+
+impl<T> Upvar<T> {
+    #[inline(always)]
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
 /// A local that stays at one address in the frame (something may borrow it across a
 /// suspension point): a pointer to its slot, and its drop flag when it may be moved out. The
 /// guard drops it in place at the end of its scope; when the future suspends, the guard is

@@ -187,7 +187,7 @@ pub fn emit_future(function: &AsyncFn, signature: &Signature, body: &Body, facts
         Site::Block { unresumed_drops, .. } => unresumed_drops.iter().map(|&index| body.params[index]).collect(),
     };
     let (drop_impl, drop_by_edition) = drop_impl(body, &emitter.emitted, layout, state, &frame_type, &frame_generics, has_prefix, &unresumed_drops);
-    let edition = edition_probe(function, drop_by_edition || emitter.names_edition.get(), emitter.picks_edition.get());
+    let edition = edition_probe(function, drop_by_edition || emitter.names_edition.get(), emitter.picks_edition.get(), emitter.picks_captures.get());
 
     let resume = resume_label();
     // The resume function's first `return`, never taken, located where the never-run copy's
@@ -494,8 +494,14 @@ fn texts(tokens: &[TokenStream]) -> Vec<String> {
 // the edition of its definition's spans, here the user's body's: `const {}` is an `expr` in
 // edition 2024 only. `__unasync_by_edition!` picks statements by edition at compile time, where
 // a run-time test cannot (where a `let` is, see [`by_edition`]).
-// (Each only where the emitted code uses it: `constant`, `picks`.)
-fn edition_probe(function: &AsyncFn, constant: bool, picks: bool) -> TokenStream {
+//     macro_rules! __unasync_by_captures {
+//         ($p:pat, {$($a:tt)*} {$($b:tt)*}) => { $($a)* };
+//         (_ | _, {$($a:tt)*} {$($b:tt)*}) => { $($b)* };
+//     }
+// Closures capture whole variables before edition 2021, places from it; `_ | _` is a `pat`
+// from edition 2021 (see [`by_captures`]).
+// (Each only where the emitted code uses it: `constant`, `picks`, `captures`.)
+fn edition_probe(function: &AsyncFn, constant: bool, picks: bool, captures: bool) -> TokenStream {
     let span = function.block.brace_token.span.open();
     let mut out = TokenStream::new();
     if constant {
@@ -513,7 +519,22 @@ fn edition_probe(function: &AsyncFn, constant: bool, picks: bool) -> TokenStream
             }
         });
     }
+    if captures {
+        out.extend(quote_spanned! {span=>
+            macro_rules! __unasync_by_captures {
+                ($p:pat, {$($a:tt)*} {$($b:tt)*}) => { $($a)* };
+                (_ | _, {$($a:tt)*} {$($b:tt)*}) => { $($b)* };
+            }
+        });
+    }
     out
+}
+
+/// Statements: `from_2021` where closures capture places (edition 2021 on), `in_2018` where they
+/// capture whole variables (see [`edition_probe`]); the emitter that writes it sets its
+/// `picks_captures`.
+pub fn by_captures(from_2021: TokenStream, in_2018: TokenStream) -> TokenStream {
+    quote!(__unasync_by_captures!(_ | _, {#from_2021} {#in_2018});)
 }
 
 /// Statements: `in_2024` in edition 2024, `in_2021` before (see [`edition_probe`]); the emitter

@@ -26,7 +26,7 @@ use quote::{quote, quote_spanned, ToTokens};
 
 use super::ir::*;
 use super::layout::{Layout, Placement};
-use super::walk::{At, Exit, Handler, Walk};
+use super::walk::{At, Capturing, Exit, Handler, Prelude, Walk};
 
 /// A loop or labeled block the emitted code is inside, for the jumps of plain code.
 #[derive(Clone)]
@@ -68,6 +68,8 @@ pub struct Context<'a> {
     pub poison: &'a std::cell::Cell<bool>,
     /// Set when the emitted code names the edition (see `frame::edition_probe`).
     pub names_edition: &'a std::cell::Cell<bool>,
+    /// Set when the emitted code picks statements by the edition's closure captures.
+    pub picks_captures: &'a std::cell::Cell<bool>,
     /// The hoisted temporaries moved back into temporaries, recorded here.
     pub named: &'a std::cell::RefCell<Vec<LocalId>>,
     /// A statement whose value is discarded: the borrows it makes end with it.
@@ -96,7 +98,7 @@ pub fn rewrite(cx: &Context<'_>, plain: &Plain) -> TokenStream {
     }
     let once: Vec<bool> = count.iter().map(|&n| n == 1).collect();
     let hints: Vec<super::ir::ReceiverHint> = cx.body.locals.iter().map(|local| local.receiver).collect();
-    let mut walk = Walk::new(cx.resolve, &hints, Rewrite { cx, once, shadows: Vec::new(), captured: Vec::new() }, At::default());
+    let mut walk = Walk::new(cx.resolve, &hints, Rewrite { cx, once, shadows: Vec::new(), captured: Vec::new(), names_unpinned: false }, At::default());
     walk.walk(&mut expr, plain.role);
     let rewrite = walk.into_handler();
     let code = expr.to_token_stream();
@@ -156,6 +158,8 @@ struct Rewrite<'c, 'a> {
     /// of the frame for `move`, else a reference into the frame (the closure captures a
     /// reborrow of it, not the resume function's guard).
     captured: Vec<Captured>,
+    /// The closure or async block being walked names a local that is not pinned.
+    names_unpinned: bool,
 }
 
 struct Captured {
@@ -184,6 +188,9 @@ impl Handler for Rewrite<'_, '_> {
         if self.cx.unbound.contains(&local) {
             let binding = super::resume::pinned_init_name(name);
             return Some(quote_spanned!(span=> #binding));
+        }
+        if at.in_closure && !self.cx.layout.pinned(local) {
+            self.names_unpinned = true;
         }
         match self.cx.layout.locals[local] {
             Placement::Pinned { flagged, .. } => {
@@ -330,11 +337,14 @@ impl Handler for Rewrite<'_, '_> {
         }
     }
 
-    fn closure_prelude(&mut self) -> Option<TokenStream> {
+    fn closure_prelude(&mut self, kind: Capturing) -> Option<Prelude> {
+        let names_unpinned = std::mem::take(&mut self.names_unpinned);
         if self.captured.is_empty() {
             return None;
         }
-        let bindings = self.captured.drain(..).map(|captured| {
+        let inside = kind == Capturing::AsyncBlock;
+        let (mut bindings, mut wrapped, mut unwrapped) = (TokenStream::new(), TokenStream::new(), TokenStream::new());
+        for captured in self.captured.drain(..) {
             let (binding, slot) = (&captured.name, &self.cx.names[captured.local]);
             let access = match (captured.by_value, captured.mutable) {
                 (true, _) if self.cx.body.locals[captured.local].trivially_dropped => quote!(*#slot.get()),
@@ -342,9 +352,32 @@ impl Handler for Rewrite<'_, '_> {
                 (false, true) => quote!(#slot.get_mut()),
                 (false, false) => quote!(#slot.get()),
             };
-            quote!(let #binding = unsafe { #access };)
-        });
-        Some(quote!(#(#bindings)*))
+            bindings.extend(quote!(let #binding = unsafe { #access };));
+            if inside && !captured.by_value {
+                wrapped.extend(quote!(let #binding = ::unasync::__private::Upvar(unsafe { #access });));
+                unwrapped.extend(quote!(let #binding = #binding.into_inner();));
+            } else {
+                wrapped.extend(quote!(let #binding = unsafe { #access };));
+            }
+        }
+        // Before edition 2021 a closure or block captures the whole variable, by reference where
+        // it is not moved: a reference to the resume function's local, which it may outlive.
+        // Moved into the block in a wrapper, the reference itself is captured (and stored twice
+        // where it is live across an `.await` of the block, so only there); a closure naming
+        // only such references is made `move` (it cannot move a wrapper out and be called again).
+        let move_before_2021 = kind == Capturing::Closure && !names_unpinned;
+        if unwrapped.is_empty() {
+            if move_before_2021 {
+                self.cx.picks_captures.set(true);
+            }
+            return Some(Prelude { before: bindings, first: TokenStream::new(), move_before_2021 });
+        }
+        self.cx.picks_captures.set(true);
+        Some(Prelude {
+            before: super::frame::by_captures(bindings, wrapped),
+            first: super::frame::by_captures(TokenStream::new(), unwrapped),
+            move_before_2021: false,
+        })
     }
 }
 

@@ -300,6 +300,11 @@ fn select(mac: &syn::ExprMacro, hoisted: &mut Vec<TokenStream>) -> syn::Result<E
     // The value is matched as a temporary of the `match`, as tokio's `output` is: a binding by
     // `ref` and one by value in the same pattern, or `x @ Some(_)`, are plain Rust.
     let guard = tokio_guard(&mac.mac);
+    // One value wherever the machine writes the `select!` (a loop's head is written twice): a
+    // stand-in function declared in each copy would be a type of its own.
+    let budget = format_ident!("__budget{}", hoisted.len(), span = Span::mixed_site());
+    let probe = budget_check(&krate);
+    hoisted.push(quote_spanned!(span=> let #budget = #probe;));
     Ok(syn::parse_quote_spanned! {span=>
         match {
             #guard
@@ -312,7 +317,7 @@ fn select(mac: &syn::ExprMacro, hoisted: &mut Vec<TokenStream>) -> syn::Result<E
                 #checks_arg,
                 #biased,
                 #krate::macros::support::thread_rng_n,
-                #krate::macros::support::poll_budget_available,
+                #budget,
             )
             .await
         } {
@@ -321,6 +326,27 @@ fn select(mac: &syn::ExprMacro, hoisted: &mut Vec<TokenStream>) -> syn::Result<E
             _ => ::core::unreachable!(),
         }
     })
+}
+
+/// tokio's `select!` checks the task's coop budget before polling its branches from 1.44
+/// (`macros::support::poll_budget_available`); before, it has no such function and no check.
+/// The glob import of the inner block shadows the outer block's stand-in where tokio has the
+/// function, so one expansion serves both (mini-redis locks tokio 1.32).
+fn budget_check(krate: &TokenStream) -> TokenStream {
+    let span = Span::mixed_site();
+    quote_spanned! {span=>
+        {
+            #[allow(dead_code)]
+            fn poll_budget_available(_: &mut ::core::task::Context<'_>) -> ::core::task::Poll<()> {
+                ::core::task::Poll::Ready(())
+            }
+            {
+                #[allow(unused_imports)]
+                use #krate::macros::support::*;
+                poll_budget_available
+            }
+        }
+    }
 }
 
 /// The path of the crate that exports the macro (`tokio`, `::tokio`; `::tokio` for a bare name).

@@ -104,6 +104,8 @@ pub struct Emitter<'a> {
     pub names_edition: std::cell::Cell<bool>,
     /// The emitted code picks statements by edition (see `frame::by_edition`).
     pub picks_edition: std::cell::Cell<bool>,
+    /// The same by the edition's closure captures (see `frame::by_captures`).
+    pub picks_captures: std::cell::Cell<bool>,
     /// The hoisted temporaries the plain code emitted for a block's tail moved back into
     /// temporaries (see `plain::Context::named`).
     named_temporaries: std::cell::RefCell<Vec<LocalId>>,
@@ -188,7 +190,7 @@ impl<'a> Emitter<'a> {
                 _ => local.name.clone(),
             })
             .collect();
-        Emitter { body, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, rematerialize_pinned: false, poison_bundle: Default::default(), names_edition: Default::default(), picks_edition: Default::default(), named_temporaries: Default::default(), contained: false, expect: None, emitted: Default::default(), assigned: Default::default(), unbound: Vec::new(), closure_lets: Default::default(), late_assign: None, early_declared: Vec::new(), early_redeclared: Vec::new(), late_guard: None, chain_tail: false, user_block: None, ended_before_tail: false }
+        Emitter { body, layout, names, renamed, state, scopes: Vec::new(), guards: Vec::new(), jumps: Vec::new(), next_label: 0, suspensions: Default::default(), rematerialize: false, rematerialize_pinned: false, poison_bundle: Default::default(), names_edition: Default::default(), picks_edition: Default::default(), picks_captures: Default::default(), named_temporaries: Default::default(), contained: false, expect: None, emitted: Default::default(), assigned: Default::default(), unbound: Vec::new(), closure_lets: Default::default(), late_assign: None, early_declared: Vec::new(), early_redeclared: Vec::new(), late_guard: None, chain_tail: false, user_block: None, ended_before_tail: false }
     }
 
     // ---- entries ------------------------------------------------------------------------------
@@ -1218,6 +1220,7 @@ impl<'a> Emitter<'a> {
             rematerialize_pinned: self.rematerialize_pinned,
             poison: &self.poison_bundle,
             names_edition: &self.names_edition,
+            picks_captures: &self.picks_captures,
             named: &self.named_temporaries,
             contained: self.contained,
             assigned: &self.assigned,

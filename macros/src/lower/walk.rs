@@ -47,10 +47,33 @@ pub trait Handler {
     fn close(&mut self) {}
     /// A macro the walk cannot see into, and the body locals its tokens name.
     fn opaque_macro(&mut self, _mac: &mut syn::Macro, _named: &[(LocalId, Span)], _at: &At) {}
-    /// A closure or async block was walked; code to run where it is created (before it), if any.
-    fn closure_prelude(&mut self) -> Option<TokenStream> {
+    /// A closure or async block was walked: code to run where it is created (before it), if
+    /// any (see [`Prelude`]).
+    fn closure_prelude(&mut self, _kind: Capturing) -> Option<Prelude> {
         None
     }
+}
+
+/// What [`Handler::closure_prelude`] is asked about.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Capturing {
+    /// A `move` closure or block: it captures by value in every edition.
+    Moving,
+    /// A non-`move` closure.
+    Closure,
+    /// A non-`move` `async` block.
+    AsyncBlock,
+}
+
+/// Code around a closure or async block.
+pub struct Prelude {
+    /// Before it, where it is created.
+    pub before: TokenStream,
+    /// First in the async block.
+    pub first: TokenStream,
+    /// The closure is made `move` in editions that capture whole variables (see
+    /// `frame::by_captures`): all it names are references bound in `before`.
+    pub move_before_2021: bool,
 }
 
 /// A region of control flow in plain code.
@@ -782,10 +805,32 @@ impl<'r, H: Handler> Walk<'r, H> {
     }
 
     fn wrap_closure(&mut self, expr: &mut Expr) {
-        if self.closure_depth == 0 && let Some(prelude) = self.handler.closure_prelude() {
-            let closure = expr.to_token_stream();
-            *expr = Expr::Verbatim(quote::quote!({ #prelude #closure }));
+        let kind = match expr {
+            Expr::Async(block) if block.capture.is_none() => Capturing::AsyncBlock,
+            Expr::Closure(closure) if closure.capture.is_none() => Capturing::Closure,
+            _ => Capturing::Moving,
+        };
+        if self.closure_depth != 0 {
+            return;
         }
+        let Some(Prelude { before, first, move_before_2021 }) = self.handler.closure_prelude(kind) else { return };
+        if let Expr::Async(block) = expr
+            && !first.is_empty()
+        {
+            let first: syn::Block = syn::parse_quote!({ #first });
+            block.block.stmts.splice(0..0, first.stmts);
+        }
+        let closure = if let Expr::Closure(closure) = expr
+            && move_before_2021
+        {
+            let mut moving = closure.clone();
+            moving.capture = Some(Default::default());
+            let (closure, moving) = (closure.to_token_stream(), moving.to_token_stream());
+            quote::quote!(__unasync_by_captures!(_ | _, {#closure} {#moving}))
+        } else {
+            expr.to_token_stream()
+        };
+        *expr = Expr::Verbatim(quote::quote!({ #before #closure }));
     }
 
     fn targets_inside(&self, label: Option<&syn::Lifetime>, _is_break: bool) -> bool {
